@@ -1,0 +1,1 @@
+"""novalite: a lean reimplementation of the OpenStack Nova compute control plane."""

@@ -1,0 +1,1 @@
+"""The metadata API served to guests on 8775."""

@@ -1,0 +1,1 @@
+"""novalite.api.openstack.compute."""

@@ -1,0 +1,62 @@
+"""Version documents: ``GET /`` (every major version) and ``GET /v2.1/``."""
+
+import webob.dec
+
+from novalite.api.openstack import api_version
+from novalite.api.openstack import wsgi
+
+_V21 = {'id': 'v2.1', 'status': 'CURRENT',
+        'version': api_version.MAX_VERSION,
+        'min_version': api_version.MIN_VERSION,
+        'updated': '2013-07-23T11:33:21Z'}
+_V20 = {'id': 'v2.0', 'status': 'SUPPORTED', 'version': '',
+        'min_version': '', 'updated': '2011-01-21T11:33:21Z'}
+_PATHS = {'v2.1': 'v2.1', 'v2.0': 'v2'}
+
+
+def _host(req):
+    from novalite import conf
+    prefix = conf.CONF.api.compute_link_prefix
+    return prefix.rstrip('/') if prefix else req.host_url
+
+
+def _version(req, doc, described=False):
+    body = dict(doc)
+    body['links'] = [{'rel': 'self', 'href': '%s/%s/' % (
+        _host(req), _PATHS[doc['id']])}]
+    if described:
+        body['links'].append({'rel': 'describedby', 'type': 'text/html',
+                              'href': 'http://docs.openstack.org/'})
+        body['media-types'] = [{
+            'base': 'application/json',
+            'type': 'application/vnd.openstack.compute+json;version=%s'
+                    % doc['id'][1:]}]
+    return body
+
+
+def show_version(req):
+    """``GET /v2.1/`` (and ``/v2/``): the version this endpoint serves."""
+    doc = _V20 if req.is_legacy_v2 else _V21
+    return wsgi.response({'version': _version(req, doc, described=True)})
+
+
+class Versions:
+    """The app at ``/``: every major version."""
+
+    @classmethod
+    def factory(cls, global_config, **local_config):
+        return cls()
+
+    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    def __call__(self, req):
+        if req.path_info not in ('', '/'):
+            return wsgi.response({'itemNotFound': {
+                'code': 404, 'message': 'The resource could not be found.'}},
+                status=404)
+        if req.method not in ('GET', 'HEAD'):
+            return wsgi.response({'badMethod': {
+                'code': 405, 'message': 'The method specified is not '
+                                        'allowed for this resource.'}},
+                status=405, headers={'Allow': 'GET, HEAD'})
+        return wsgi.response({'versions': [_version(req, _V20),
+                                           _version(req, _V21)]})

@@ -1,0 +1,166 @@
+"""What every daemon's ``main()`` does: parse, check, start, serve.
+
+Configuration mistakes end the process with exit status 1 and one log line
+naming the option, not a traceback.
+"""
+
+import re
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from novalite import config
+from novalite import exception
+from novalite import objects
+from novalite import rpc
+from novalite import service
+from novalite.objects import base as obj_base
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def setup(binary, argv=None, uses_db=False, prepare=None):
+    """Parse config, set up logging and RPC, arm the DB guard.
+
+    :param uses_db: True for the conductor only; everywhere else remotable
+        object calls go to the conductor and DB access raises.
+    :param prepare: called right after parsing, before any check (for
+        novalite-all's embedded defaults).
+    :raises: ConfigError for a bad option value, an unusable transport or
+        (conductor) an unreachable or unsynced database.
+    """
+    try:
+        config.parse_args(sys.argv[1:] if argv is None else argv,
+                          init_rpc=False)
+    except cfg.Error as exc:
+        sys.stderr.write('%s: configuration error: %s\n' % (binary, exc))
+        sys.exit(1)
+    if prepare is not None:
+        prepare()
+    check_option_values()
+    objects.register_all()
+    rpc.check_transport()
+    if uses_db:
+        check_database()
+    else:
+        obj_base.use_conductor(binary)
+    for check in _PREFLIGHT.get(binary, ()):
+        check()
+
+
+def check_option_values(conf_obj=None):
+    """Read every registered option once so a bad value fails now.
+
+    oslo.config converts values lazily; without this a typo such as
+    ``report_interval = ten`` would surface as a traceback from deep inside
+    a timer instead of a one-line start-up error.
+
+    :raises: ConfigError naming the option.
+    """
+    conf_obj = conf_obj or CONF
+    for name in list(conf_obj):
+        value_or_group = _read_option(conf_obj, None, name)
+        if isinstance(value_or_group, cfg.ConfigOpts.GroupAttr):
+            for opt_name in list(value_or_group):
+                _read_option(conf_obj, name, opt_name)
+
+
+def _read_option(conf_obj, group, name):
+    try:
+        if group is None:
+            return getattr(conf_obj, name)
+        return getattr(getattr(conf_obj, group), name)
+    except (cfg.Error, ValueError) as exc:
+        # "Value for option x from LocationInfo(...) is not valid: why"
+        reason = re.sub(r'^Value for option .* is not valid: ',
+                        'invalid value: ', str(exc))
+        raise exception.ConfigError(
+            option='[%s] %s' % (group or 'DEFAULT', name), reason=reason)
+
+
+def check_compute_driver(conf_obj=None):
+    """Fail at start-up when ``compute_driver`` names no loadable driver.
+
+    :raises: ConfigError naming ``[DEFAULT] compute_driver``.
+    """
+    from oslo_utils import importutils
+
+    conf_obj = conf_obj or CONF
+    name = conf_obj.compute_driver
+    if not name:
+        raise exception.ConfigError(option='[DEFAULT] compute_driver',
+                                    reason='no driver is set')
+    try:
+        cls = importutils.import_class('novalite.virt.' + name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise exception.ConfigError(
+            option='[DEFAULT] compute_driver',
+            reason='cannot load driver %r (expected e.g. fake.FakeDriver or '
+                   'libvirt.LibvirtDriver): %s' % (name, exc))
+    from novalite.virt import driver as virt_driver
+    if not (isinstance(cls, type) and
+            issubclass(cls, virt_driver.ComputeDriver)):
+        raise exception.ConfigError(option='[DEFAULT] compute_driver',
+                                    reason='%r is not a compute driver'
+                                    % name)
+
+
+def check_database():
+    """Fail at start-up when ``[database] connection`` is unusable or the
+    database was never synced.
+
+    :raises: ConfigError naming ``[database] connection``.
+    """
+    from alembic import script as alembic_script
+
+    from novalite.db import api as db_api
+    from novalite.db import migration
+
+    db_api.check_connection()
+    current = migration.db_version()
+    head = alembic_script.ScriptDirectory(
+        migration.migrations_path()).get_current_head()
+    if current is None:
+        raise exception.ConfigError(
+            option='[database] connection',
+            reason='the database has no schema; run "novalite-manage db '
+                   'sync" first')
+    if current != head:
+        LOG.warning('Database schema is at revision %s, this release '
+                    'expects %s; run "novalite-manage db sync"', current, head)
+    # The launcher may fork workers next: none of them may inherit the
+    # sockets of this process's pool.
+    db_api.dispose()
+
+
+# Start-up checks particular to one daemon, run after setup().
+_PREFLIGHT = {'novalite-compute': (check_compute_driver,)}
+
+
+def run(binary, func):
+    """Call ``func()``, turning configuration errors into exit status 1.
+
+    The error is logged outside the ``except`` block on purpose: oslo.log
+    appends a summary of the exception being handled to every record logged
+    inside one, which would say the same thing twice.
+    """
+    try:
+        return func()
+    except exception.ConfigError as exc:
+        message = exc.format_message()
+    LOG.error('%s cannot start: %s', binary, message)
+    sys.exit(1)
+
+
+def serve_rpc(binary, topic, manager, workers=None, argv=None,
+              uses_db=False):
+    """Entry-point body of an RPC daemon (conductor, scheduler, ...)."""
+    def _start():
+        setup(binary, argv, uses_db=uses_db)
+        server = service.Service.create(binary=binary, topic=topic,
+                                        manager=manager)
+        service.serve(server, workers=workers() if callable(workers)
+                      else workers)
+    run(binary, _start)

@@ -1,0 +1,1 @@
+"""novalite-compute: instance lifecycle on one host."""

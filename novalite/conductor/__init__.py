@@ -1,0 +1,1 @@
+"""novalite-conductor: the only database client, and build orchestration."""

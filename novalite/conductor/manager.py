@@ -1,0 +1,67 @@
+"""Server side of the conductor RPC API.
+
+``ConductorManager`` (default namespace) proxies versioned-object methods to
+the database. Build orchestration lives in ``ComputeTaskManager`` (namespace
+``compute_task``) and the flow modules beside it.
+"""
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from novalite.conductor import tasks
+from novalite import exception
+from novalite import manager
+from novalite.objects import base as obj_base
+
+LOG = logging.getLogger(__name__)
+
+
+class ConductorManager(manager.Manager):
+    """Executes remotable object methods on behalf of the other daemons."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.compute_task_mgr = tasks.ComputeTaskManager(host=self.host)
+        self.additional_endpoints.append(self.compute_task_mgr)
+
+    def post_start_hook(self):
+        self.compute_task_mgr.post_start_hook()
+
+    def ping(self, context):
+        """Answer ``wait_until_ready``."""
+        return 'pong'
+
+    @messaging.expected_exceptions(exception.NovaliteException)
+    def object_class_action_versions(self, context, objname, objmethod,
+                                     object_versions, args, kwargs):
+        """Call a remotable classmethod and return its result."""
+        objclass = obj_base.NovaliteObject.obj_class_from_name(
+            objname, object_versions[objname])
+        return getattr(objclass, objmethod)(context, *args, **kwargs)
+
+    @messaging.expected_exceptions(exception.NovaliteException)
+    def object_action(self, context, objinst, objmethod, args, kwargs):
+        """Call a remotable method on ``objinst``.
+
+        :returns: ``(updates, result)`` where ``updates`` holds every field
+            the call changed plus ``obj_what_changed``.
+        """
+        before = objinst.obj_clone()
+        result = getattr(objinst, objmethod)(*args, **kwargs)
+        updates = {}
+        for name, field in objinst.fields.items():
+            if not objinst.obj_attr_is_set(name):
+                continue
+            value = getattr(objinst, name)
+            if (not before.obj_attr_is_set(name) or
+                    getattr(before, name) != value):
+                updates[name] = field.to_primitive(objinst, name, value)
+        updates['obj_what_changed'] = objinst.obj_what_changed()
+        return updates, result
+
+    def object_backport_versions(self, context, objinst, object_versions):
+        target = object_versions[objinst.obj_name()]
+        return objinst.obj_to_primitive(target_version=target,
+                                        version_manifest=object_versions)

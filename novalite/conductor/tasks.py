@@ -1,0 +1,70 @@
+"""The conductor's ``compute_task`` endpoint: build orchestration over RPC.
+
+Thin: the work is in :mod:`novalite.conductor.build`. Registered next to
+the object proxy by :class:`~novalite.conductor.manager.ConductorManager`.
+"""
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from novalite.compute import rpcapi as compute_rpcapi
+from novalite.conductor import build
+from novalite import conf
+from novalite import context as nl_context
+from novalite import green
+from novalite.scheduler import rpcapi as scheduler_rpcapi
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Seconds after start-up before orphaned builds are looked for: casts that
+# waited in the queue while no conductor ran get picked up first.
+ORPHAN_SWEEP_DELAY = 5
+
+
+class ComputeTaskManager:
+    """RPC endpoint for namespace ``compute_task``, version 1.0."""
+
+    target = messaging.Target(namespace='compute_task', version='1.0')
+
+    def __init__(self, host=None):
+        self.host = host or CONF.host
+        self.builder = build.BuildConductor(scheduler_rpcapi.SchedulerAPI(),
+                                            compute_rpcapi.ComputeAPI(),
+                                            host=self.host)
+        self.started_at = None
+
+    def build_instances(self, context, instances, image, request_spec,
+                        requested_networks=None, admin_password=None,
+                        injected_files=None, host_lists=None,
+                        filter_properties=None):
+        """Schedule and build ``instances``, or reschedule one (cast)."""
+        self.builder.build_instances(
+            context, instances, image, request_spec,
+            requested_networks=requested_networks,
+            admin_password=admin_password, injected_files=injected_files,
+            host_lists=host_lists, filter_properties=filter_properties)
+
+    def post_start_hook(self):
+        """Start the one-off sweep for builds a dead conductor lost."""
+        self.started_at = timeutils.utcnow()
+        green.spawn_n(self._redrive_orphans)
+
+    def _redrive_orphans(self):
+        green.sleep(ORPHAN_SWEEP_DELAY)
+        ctxt = nl_context.get_admin_context()
+        try:
+            orphans = self.builder.orphaned_builds(ctxt, self.started_at)
+        except Exception:
+            LOG.exception('Could not look for orphaned builds')
+            return
+        if orphans:
+            LOG.warning('Re-driving %d build(s) lost by a previous '
+                        'conductor', len(orphans))
+        for instance in orphans:
+            try:
+                self.builder.redrive_build(ctxt, instance)
+            except Exception:
+                LOG.exception('Could not re-drive the build of %s',
+                              instance.uuid)

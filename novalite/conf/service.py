@@ -1,0 +1,55 @@
+"""Options every daemon shares: identity of the host, heartbeats, periodic tasks."""
+
+import socket
+
+from oslo_config import cfg
+
+service_opts = [
+    cfg.StrOpt('host',
+               default=socket.gethostname(),
+               sample_default='<current_hostname>',
+               help='Name of this node. Used as the server part of RPC '
+                    'topics (``compute.<host>``) and in the services and '
+                    'compute nodes tables; must be unique per node and '
+                    'stable across restarts. Possible values: any string '
+                    'valid as an AMQP routing key.'),
+    cfg.StrOpt('my_ip',
+               default='127.0.0.1',
+               help='IP address of this host on the management network. '
+                    'Related options: ``[vnc] server_proxyclient_address``.'),
+    cfg.StrOpt('state_path',
+               default='/var/lib/novalite',
+               help='Top-level directory for novalite state (images, '
+                    'instances, locks).'),
+    cfg.IntOpt('report_interval',
+               default=10, min=1,
+               help='Seconds between heartbeats of a service to the '
+                    'conductor. Related options: ``service_down_time`` must '
+                    'be larger.'),
+    cfg.IntOpt('service_down_time',
+               default=60, min=1,
+               help='Seconds since the last heartbeat after which a service '
+                    'is considered down. Related options: '
+                    '``report_interval``.'),
+    cfg.BoolOpt('periodic_enable',
+                default=True,
+                help='Run periodic tasks (resource updates, power-state '
+                     'sync, token purging) in this service.'),
+    cfg.IntOpt('periodic_fuzzy_delay',
+               default=60, min=0,
+               help='Upper bound in seconds of a random delay before the '
+                    'first periodic task run, to spread load across a '
+                    'fleet. 0 disables the delay.'),
+    cfg.IntOpt('graceful_shutdown_timeout_seconds',
+               default=30, min=0,
+               help='Seconds a stopping service waits for in-flight RPC '
+                    'work before it exits anyway.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(service_opts)
+
+
+def list_opts():
+    return {'DEFAULT': service_opts}

@@ -1,0 +1,1 @@
+"""novalite-consoleauth: console token service."""

@@ -1,0 +1,186 @@
+"""Engine, sessions and the helpers every ``novalite.db.<area>`` module uses.
+
+Sessions come from :func:`reader` and :func:`writer` context managers; a
+writer commits on success and rolls back on any exception. The engine is
+created lazily from ``[database] connection`` on first use, after the
+access guard has checked that this process may talk to the database.
+"""
+
+import contextlib
+import datetime
+import re
+import threading
+
+import netaddr
+import sqlalchemy as sa
+from oslo_log import log as logging
+from sqlalchemy import orm
+
+from novalite import conf
+from novalite import db as db_guard
+from novalite import exception
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+_LOCK = threading.Lock()
+_FACTORY = {}
+
+
+def _check_access():
+    binary = db_guard.blocked_binary()
+    if binary:
+        exc = exception.DBNotAllowed(binary=binary)
+        LOG.error('%s', exc.format_message())
+        raise exc
+
+
+def create_engine(url=None):
+    """Build an engine for ``url`` (default ``[database] connection``)."""
+    url = url or CONF.database.connection
+    if not url:
+        raise exception.ConfigError(option='[database] connection',
+                                    reason='no database URL is set')
+    kwargs = {'echo': CONF.database.connection_debug, 'future': True}
+    if url.startswith('sqlite'):
+        kwargs['connect_args'] = {'check_same_thread': False}
+    else:
+        kwargs.update(pool_size=CONF.database.max_pool_size,
+                      max_overflow=CONF.database.max_overflow,
+                      pool_timeout=CONF.database.pool_timeout,
+                      pool_recycle=CONF.database.connection_recycle_time,
+                      pool_pre_ping=True,
+                      isolation_level='READ COMMITTED')
+    return sa.create_engine(url, **kwargs)
+
+
+def get_engine():
+    """The process-wide engine, created on first use."""
+    _check_access()
+    with _LOCK:
+        if 'engine' not in _FACTORY:
+            engine = create_engine()
+            _FACTORY['engine'] = engine
+            _FACTORY['session'] = orm.sessionmaker(
+                bind=engine, expire_on_commit=False)
+        return _FACTORY['engine']
+
+
+def _hide_password(text):
+    """``user:secret@host`` -> ``user:****@host`` in an error message."""
+    return re.sub(r'(://[^:/@\s]*:)[^@\s]*@', r'\1****@', text)
+
+
+def check_connection():
+    """Connect once, so a bad ``[database] connection`` fails at start-up.
+
+    :raises: ConfigError naming ``[database] connection``, with the
+        driver's reason and no password.
+    """
+    option = '[database] connection'
+    try:
+        engine = get_engine()
+        with engine.connect() as connection:
+            connection.execute(sa.text('SELECT 1'))
+    except exception.ConfigError:
+        raise
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError,
+            ImportError) as exc:
+        dispose()
+        raise exception.ConfigError(
+            option=option, reason=_hide_password('invalid URL: %s' % exc))
+    except sa.exc.DBAPIError as exc:
+        dispose()
+        reason = str(getattr(exc, 'orig', None) or exc).splitlines()[0]
+        raise exception.ConfigError(
+            option=option,
+            reason=_hide_password('cannot connect: %s' % reason))
+
+
+def dispose():
+    """Drop the engine (tests, forked workers)."""
+    with _LOCK:
+        engine = _FACTORY.pop('engine', None)
+        _FACTORY.pop('session', None)
+    if engine is not None:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def writer():
+    """A session in a transaction that commits when the block succeeds."""
+    get_engine()
+    session = _FACTORY['session']()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+@contextlib.contextmanager
+def reader():
+    """A session for reads; never commits."""
+    get_engine()
+    session = _FACTORY['session']()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def utcnow():
+    """Naive UTC now, the form every DateTime column stores."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def naive(value):
+    """A value as a column stores it.
+
+    Aware datetimes become naive UTC; netaddr addresses (what IP fields of
+    objects hold when a method runs in-process rather than over RPC)
+    become strings.
+    """
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    if isinstance(value, netaddr.IPAddress):
+        return str(value)
+    return value
+
+
+def naive_values(values):
+    return {k: naive(v) for k, v in values.items()}
+
+
+def to_dict(row):
+    """Plain dict of a model row, keyed by column name."""
+    if row is None:
+        return None
+    return {col.name: getattr(row, attr.key)
+            for attr in sa.inspect(type(row)).column_attrs
+            for col in attr.columns}
+
+
+def model_query(session, model, context=None, read_deleted=None,
+                project_only=False):
+    """``select(model)`` honouring soft delete and, optionally, the project.
+
+    :param read_deleted: ``'no'`` (default), ``'yes'`` or ``'only'``; falls
+        back to ``context.read_deleted``.
+    :param project_only: restrict to ``context.project_id`` unless admin.
+    """
+    stmt = sa.select(model)
+    if read_deleted is None:
+        read_deleted = getattr(context, 'read_deleted', 'no') or 'no'
+    if hasattr(model, 'deleted'):
+        if read_deleted == 'no':
+            stmt = stmt.where(model.deleted == 0)
+        elif read_deleted == 'only':
+            stmt = stmt.where(model.deleted != 0)
+    if project_only and context is not None and not context.is_admin:
+        stmt = stmt.where(model.project_id == context.project_id)
+    return stmt
+
+
+def soft_delete_values(row_id):
+    return {'deleted': row_id, 'deleted_at': utcnow()}

@@ -1,0 +1,167 @@
+"""Flavors, their extra specs and project access."""
+
+import sqlalchemy as sa
+
+from novalite.db import api
+from novalite.db import models
+from novalite.db import pagination
+from novalite import exception
+
+F = models.Flavor
+
+
+def _to_dict(session, row):
+    values = api.to_dict(row)
+    values['extra_specs'] = {
+        s.key: s.value for s in session.scalars(
+            sa.select(models.FlavorExtraSpec)
+            .where(models.FlavorExtraSpec.flavor_id == row.id))}
+    values['projects'] = [
+        p.project_id for p in session.scalars(
+            sa.select(models.FlavorProject)
+            .where(models.FlavorProject.flavor_id == row.id)
+            .order_by(models.FlavorProject.id))]
+    return values
+
+
+def _get_row(session, **where):
+    stmt = sa.select(F)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(F, key) == value)
+    return session.scalars(stmt).first()
+
+
+def _get(context, key, value, not_found_id=None):
+    with api.reader() as session:
+        row = _get_row(session, **{key: value})
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=not_found_id or value)
+        return _to_dict(session, row)
+
+
+def flavor_get(context, flavor_id):
+    return _get(context, 'id', flavor_id)
+
+
+def flavor_get_by_flavor_id(context, flavorid):
+    return _get(context, 'flavorid', flavorid)
+
+
+def flavor_get_by_name(context, name):
+    return _get(context, 'name', name)
+
+
+def flavor_create(context, values):
+    values = dict(values)
+    specs = values.pop('extra_specs', None) or {}
+    projects = values.pop('projects', None) or []
+    with api.writer() as session:
+        if _get_row(session, name=values['name']) is not None:
+            raise exception.FlavorExists(name=values['name'])
+        if _get_row(session, flavorid=values['flavorid']) is not None:
+            raise exception.FlavorIdExists(flavor_id=values['flavorid'])
+        row = F(**api.naive_values(values))
+        session.add(row)
+        session.flush()
+        for key, value in specs.items():
+            session.add(models.FlavorExtraSpec(flavor_id=row.id, key=key,
+                                               value=value))
+        for project_id in projects:
+            session.add(models.FlavorProject(flavor_id=row.id,
+                                             project_id=project_id))
+        session.flush()
+        return _to_dict(session, row)
+
+
+def flavor_update(context, flavor_id, values):
+    """Update plain columns and replace ``extra_specs`` when given."""
+    values = dict(values)
+    specs = values.pop('extra_specs', None)
+    values.pop('projects', None)
+    values.pop('id', None)
+    with api.writer() as session:
+        row = _get_row(session, id=flavor_id)
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavor_id)
+        for key, value in api.naive_values(values).items():
+            setattr(row, key, value)
+        if specs is not None:
+            session.execute(sa.delete(models.FlavorExtraSpec).where(
+                models.FlavorExtraSpec.flavor_id == row.id))
+            for key, value in specs.items():
+                session.add(models.FlavorExtraSpec(flavor_id=row.id,
+                                                   key=key, value=value))
+        session.flush()
+        return _to_dict(session, row)
+
+
+def flavor_destroy(context, flavor_id):
+    with api.writer() as session:
+        row = _get_row(session, id=flavor_id)
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavor_id)
+        for model in (models.FlavorExtraSpec, models.FlavorProject):
+            session.execute(sa.delete(model).where(
+                model.flavor_id == row.id))
+        session.delete(row)
+
+
+def flavor_add_access(context, flavor_id, project_id):
+    with api.writer() as session:
+        row = _get_row(session, id=flavor_id)
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavor_id)
+        exists = session.scalars(sa.select(models.FlavorProject).where(
+            models.FlavorProject.flavor_id == row.id,
+            models.FlavorProject.project_id == project_id)).first()
+        if exists is not None:
+            raise exception.FlavorAccessExists(flavor_id=row.flavorid,
+                                               project_id=project_id)
+        session.add(models.FlavorProject(flavor_id=row.id,
+                                         project_id=project_id))
+        session.flush()
+        return _to_dict(session, row)
+
+
+def flavor_remove_access(context, flavor_id, project_id):
+    with api.writer() as session:
+        row = _get_row(session, id=flavor_id)
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavor_id)
+        result = session.execute(sa.delete(models.FlavorProject).where(
+            models.FlavorProject.flavor_id == row.id,
+            models.FlavorProject.project_id == project_id))
+        if not result.rowcount:
+            raise exception.FlavorAccessNotFound(flavor_id=row.flavorid,
+                                                 project_id=project_id)
+        return _to_dict(session, row)
+
+
+def flavor_get_all(context, is_public=True, min_memory_mb=None,
+                   min_root_gb=None, sort_key='flavorid', sort_dir='asc',
+                   limit=None, marker=None):
+    with api.reader() as session:
+        stmt = sa.select(F).where(F.disabled.is_(False))
+        if min_memory_mb is not None:
+            stmt = stmt.where(F.memory_mb >= min_memory_mb)
+        if min_root_gb is not None:
+            stmt = stmt.where(F.root_gb >= min_root_gb)
+        if is_public is not None:
+            access = sa.select(models.FlavorProject.flavor_id).where(
+                models.FlavorProject.project_id == context.project_id)
+            if is_public:
+                stmt = stmt.where(sa.or_(F.is_public.is_(True),
+                                         F.id.in_(access)))
+            else:
+                stmt = stmt.where(F.is_public.is_(False))
+                if not context.is_admin:
+                    stmt = stmt.where(F.id.in_(access))
+        marker_row = None
+        if marker is not None:
+            marker_row = _get_row(session, flavorid=marker)
+            if marker_row is None:
+                raise pagination.marker_not_found(marker)
+        keys = [sort_key] if sort_key == 'id' else [sort_key, 'id']
+        stmt = pagination.paginate(stmt, F, marker_row, keys,
+                                   [sort_dir] * len(keys), limit)
+        return [_to_dict(session, r) for r in session.scalars(stmt)]

@@ -1,0 +1,245 @@
+"""Instances and their faults.
+
+Filters understood by :func:`instance_get_all_by_filters` (Nova's names):
+``project_id``, ``user_id``, ``host``, ``node``, ``image_ref``,
+``instance_type_id``, ``reservation_id``, ``availability_zone``,
+``locked``, ``key_name`` (exact; a list means IN), ``uuid``, ``vm_state``,
+``task_state`` (value or list), ``display_name`` / ``name`` (regular
+expression, as Nova matches names), ``changes-since`` / ``changes-before``
+(``updated_at`` bounds), ``deleted`` (True: only deleted, False: only live;
+absent: by ``context.read_deleted``).
+"""
+
+import sqlalchemy as sa
+from oslo_utils import uuidutils
+
+from novalite.db import api
+from novalite.db import models
+from novalite.db import pagination
+from novalite import exception
+
+I = models.Instance  # noqa: E741
+_EXACT = ('project_id', 'user_id', 'host', 'node', 'image_ref',
+          'instance_type_id', 'reservation_id', 'availability_zone',
+          'locked', 'key_name', 'uuid', 'vm_state', 'task_state')
+
+
+def _to_dict(row):
+    values = api.to_dict(row)
+    return values
+
+
+def _row(session, context, uuid, read_deleted=None):
+    row = session.scalars(api.model_query(session, I, context,
+                                          read_deleted=read_deleted)
+                          .where(I.uuid == uuid)).first()
+    if row is None:
+        raise exception.InstanceNotFound(instance_id=uuid)
+    return row
+
+
+def _with_faults(session, values_list):
+    faults = _latest_faults(session, [v['uuid'] for v in values_list])
+    for values in values_list:
+        values['fault'] = faults.get(values['uuid'])
+    return values_list
+
+
+def instance_get_by_uuid(context, uuid, with_fault=False):
+    if not uuidutils.is_uuid_like(uuid):
+        raise exception.InstanceNotFound(instance_id=uuid)
+    with api.reader() as session:
+        values = _to_dict(_row(session, context, uuid))
+        return _with_faults(session, [values])[0] if with_fault else values
+
+
+def instance_get(context, instance_id, with_fault=False):
+    with api.reader() as session:
+        row = session.scalars(api.model_query(session, I, context)
+                              .where(I.id == instance_id)).first()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_id)
+        values = _to_dict(row)
+        return _with_faults(session, [values])[0] if with_fault else values
+
+
+def instance_create(context, values):
+    values = api.naive_values(values)
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    if 'metadata' in values:
+        values['metadata_'] = values.pop('metadata')
+    with api.writer() as session:
+        row = I(**values)
+        session.add(row)
+        session.flush()
+        return _to_dict(row)
+
+
+def _state_condition(column, expected):
+    if not isinstance(expected, (list, tuple, set)):
+        expected = [expected]
+    values = [v for v in expected if v is not None]
+    terms = []
+    if values:
+        terms.append(column.in_(values))
+    if None in expected:
+        terms.append(column.is_(None))
+    return sa.or_(*terms), list(expected)
+
+
+def instance_update(context, uuid, values, expected_task_state=None,
+                    expected_vm_state=None):
+    """Compare-and-swap update of one instance.
+
+    :raises: InstanceNotFound, UnexpectedTaskStateError,
+        UnexpectedDeletingTaskStateError, UnexpectedVMStateError
+    """
+    values = api.naive_values(values)
+    if 'metadata' in values:
+        values['metadata_'] = values.pop('metadata')
+    values['updated_at'] = api.utcnow()
+    with api.writer() as session:
+        stmt = sa.update(I).where(I.uuid == uuid, I.deleted == 0)
+        if expected_task_state is not None:
+            cond, task_expected = _state_condition(I.task_state,
+                                                   expected_task_state)
+            stmt = stmt.where(cond)
+        if expected_vm_state is not None:
+            cond, vm_expected = _state_condition(I.vm_state,
+                                                 expected_vm_state)
+            stmt = stmt.where(cond)
+        result = session.execute(
+            stmt.values(**values)
+            .execution_options(synchronize_session=False))
+        if not result.rowcount:
+            row = _row(session, context, uuid, read_deleted='no')
+            if (expected_task_state is not None and
+                    row.task_state not in task_expected):
+                exc_class = (exception.UnexpectedDeletingTaskStateError
+                             if row.task_state == 'deleting'
+                             else exception.UnexpectedTaskStateError)
+                raise exc_class(instance_uuid=uuid, expected=task_expected,
+                                actual=row.task_state)
+            if (expected_vm_state is not None and
+                    row.vm_state not in vm_expected):
+                raise exception.UnexpectedVMStateError(
+                    expected=vm_expected, actual=row.vm_state)
+        session.expire_all()
+        return _to_dict(_row(session, context, uuid))
+
+
+def instance_destroy(context, uuid):
+    """Soft-delete an instance; returns its final row."""
+    with api.writer() as session:
+        row = _row(session, context, uuid)
+        for key, value in api.soft_delete_values(row.id).items():
+            setattr(row, key, value)
+        session.flush()
+        return _to_dict(row)
+
+
+def instance_get_all_by_filters(context, filters, sort_keys=None,
+                                sort_dirs=None, limit=None, marker=None,
+                                with_fault=False):
+    filters = dict(filters or {})
+    read_deleted = None
+    if 'deleted' in filters:
+        read_deleted = 'only' if filters.pop('deleted') else 'no'
+    sort_keys = list(sort_keys or ['created_at'])
+    sort_dirs = list(sort_dirs or ['desc'] * len(sort_keys))
+    sort_dirs += [sort_dirs[-1]] * (len(sort_keys) - len(sort_dirs))
+    for key in sort_keys:
+        if not hasattr(I, key) or key in ('metadata_', 'system_metadata'):
+            raise exception.InvalidSortKey()
+    if 'id' not in sort_keys:
+        sort_keys.append('id')
+        sort_dirs.append(sort_dirs[0])
+    with api.reader() as session:
+        stmt = api.model_query(session, I, context,
+                               read_deleted=read_deleted)
+        for key in _EXACT:
+            if key not in filters:
+                continue
+            value = filters[key]
+            column = getattr(I, key)
+            if isinstance(value, (list, tuple, set)):
+                stmt = stmt.where(_state_condition(column, value)[0])
+            elif value is None:
+                stmt = stmt.where(column.is_(None))
+            else:
+                stmt = stmt.where(column == value)
+        name = filters.get('display_name', filters.get('name'))
+        if name:
+            stmt = stmt.where(I.display_name.regexp_match(name))
+        if filters.get('changes-since'):
+            stmt = stmt.where(I.updated_at >= api.naive(
+                filters['changes-since']))
+        if filters.get('changes-before'):
+            stmt = stmt.where(I.updated_at <= api.naive(
+                filters['changes-before']))
+        marker_row = None
+        if marker is not None:
+            marker_row = session.scalars(
+                api.model_query(session, I, context, read_deleted='yes')
+                .where(I.uuid == marker)).first()
+            if marker_row is None:
+                raise pagination.marker_not_found(marker)
+        stmt = pagination.paginate(stmt, I, marker_row, sort_keys,
+                                   sort_dirs, limit)
+        rows = [_to_dict(r) for r in session.scalars(stmt)]
+        return _with_faults(session, rows) if with_fault else rows
+
+
+def instance_host_map(context):
+    with api.reader() as session:
+        result = {}
+        for host, uuid in session.execute(
+                sa.select(I.host, I.uuid).where(I.deleted == 0,
+                                                I.host.is_not(None))):
+            result.setdefault(host, []).append(uuid)
+        return result
+
+
+def instance_get_counts(context, project_id, user_id=None):
+    def _count(session, *where):
+        count, cores, ram = session.execute(
+            sa.select(sa.func.count(I.id),
+                      sa.func.coalesce(sa.func.sum(I.vcpus), 0),
+                      sa.func.coalesce(sa.func.sum(I.memory_mb), 0))
+            .where(I.deleted == 0, *where)).one()
+        return {'instances': int(count), 'cores': int(cores),
+                'ram': int(ram)}
+
+    with api.reader() as session:
+        counts = {'project': _count(session, I.project_id == project_id)}
+        if user_id is not None:
+            counts['user'] = _count(session, I.project_id == project_id,
+                                    I.user_id == user_id)
+        return counts
+
+
+# -- faults --------------------------------------------------------------------
+
+def _latest_faults(session, uuids):
+    if not uuids:
+        return {}
+    F = models.InstanceFault
+    newest = (sa.select(F.instance_uuid, sa.func.max(F.id).label('fid'))
+              .where(F.instance_uuid.in_(uuids), F.deleted == 0)
+              .group_by(F.instance_uuid).subquery())
+    rows = session.scalars(sa.select(F).join(newest, F.id == newest.c.fid))
+    return {r.instance_uuid: api.to_dict(r) for r in rows}
+
+
+def instance_fault_create(context, values):
+    values = api.naive_values(values)
+    with api.writer() as session:
+        row = models.InstanceFault(**values)
+        session.add(row)
+        session.flush()
+        return api.to_dict(row)
+
+
+def instance_fault_get_latest(context, uuids):
+    with api.reader() as session:
+        return _latest_faults(session, uuids)

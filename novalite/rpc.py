@@ -1,0 +1,165 @@
+"""oslo.messaging plumbing: transport, serializers, clients and servers.
+
+Every daemon calls :func:`init` once after parsing config. Clients and
+servers built here share one transport and one serializer, which carries the
+:class:`~novalite.context.RequestContext` (rebuilt as that class, not a
+dict, on the far side) and versioned objects in both directions.
+"""
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from novalite import conf
+from novalite import context as nl_context
+from novalite.objects import base as objects_base
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Exceptions from these modules are re-raised as their own classes on the
+# caller's side (e.g. UnexpectedTaskStateError from the conductor).
+ALLOWED_EXMODS = ['novalite.exception']
+
+_STATE = {}
+
+messaging.set_transport_defaults(control_exchange='novalite')
+
+
+class RequestContextSerializer(messaging.Serializer):
+    """Wraps an entity serializer and (de)serialises the request context."""
+
+    def __init__(self, base=None):
+        self._base = base
+
+    def serialize_entity(self, context, entity):
+        return self._base.serialize_entity(context, entity) \
+            if self._base else entity
+
+    def deserialize_entity(self, context, entity):
+        return self._base.deserialize_entity(context, entity) \
+            if self._base else entity
+
+    def serialize_context(self, context):
+        return context.to_dict()
+
+    def deserialize_context(self, context):
+        return nl_context.RequestContext.from_dict(context)
+
+
+def init(conf_obj=None):
+    """Create the process-wide transport from ``transport_url``."""
+    conf_obj = conf_obj or CONF
+    if 'transport' not in _STATE:
+        _STATE['transport'] = messaging.get_rpc_transport(
+            conf_obj, allowed_remote_exmods=ALLOWED_EXMODS)
+    return _STATE['transport']
+
+
+def initialized():
+    return 'transport' in _STATE
+
+
+def cleanup():
+    transport = _STATE.pop('transport', None)
+    if transport is not None:
+        transport.cleanup()
+
+
+def _serializer():
+    return RequestContextSerializer(objects_base.NovaliteObjectSerializer())
+
+
+def get_client(topic, version='1.0', version_cap=None, namespace=None):
+    """An RPC client for ``topic``; callers ``prepare(server=host)``."""
+    target = messaging.Target(topic=topic, version=version,
+                              namespace=namespace)
+    return messaging.get_rpc_client(init(), target, version_cap=version_cap,
+                                    serializer=_serializer())
+
+
+def get_server(topic, host, endpoints):
+    """An RPC server consuming ``topic`` and ``topic.host`` (and fanout)."""
+    target = messaging.Target(topic=topic, server=host)
+    return messaging.get_rpc_server(
+        init(), target, endpoints, serializer=_serializer(),
+        access_policy=messaging.DefaultRPCAccessPolicy)
+
+
+def check_transport(conf_obj=None, timeout=5.0):
+    """Fail fast, naming ``transport_url``, when the broker is unusable.
+
+    oslo.messaging would otherwise retry forever in the background; at
+    start-up a daemon should rather exit with one clear line.
+
+    :raises: ConfigError
+    """
+    import socket
+
+    from novalite import exception
+
+    conf_obj = conf_obj or CONF
+    try:
+        init(conf_obj)
+        url = messaging.TransportURL.parse(conf_obj, conf_obj.transport_url)
+    except (messaging.InvalidTransportURL,
+            messaging.DriverLoadFailure) as exc:
+        raise exception.ConfigError(option='[DEFAULT] transport_url',
+                                    reason=str(exc))
+    if url.transport in ('fake', 'kafka'):
+        return
+    if not url.hosts:
+        raise exception.ConfigError(option='[DEFAULT] transport_url',
+                                    reason='no broker host is set')
+    errors = []
+    for host in url.hosts:
+        address = (host.hostname or '127.0.0.1', host.port or 5672)
+        try:
+            socket.create_connection(address, timeout=timeout).close()
+        except OSError as exc:
+            errors.append('%s:%s (%s)' % (address[0], address[1], exc))
+            continue
+        refused = _amqp_login_error(conf_obj, url, host, address, timeout)
+        if refused is None:
+            return
+        # The broker answers but will not have us: a wrong user, password
+        # or vhost never heals by retrying.
+        raise exception.ConfigError(
+            option='[DEFAULT] transport_url',
+            reason='the broker at %s:%s refused the login (user %r, vhost '
+                   '%r): %s' % (address[0], address[1], host.username,
+                                url.virtual_host or '/', refused))
+    raise exception.ConfigError(
+        option='[DEFAULT] transport_url',
+        reason='cannot reach the message broker at %s' % ', '.join(errors))
+
+
+def _amqp_login_error(conf_obj, url, host, address, timeout):
+    """Log in to a RabbitMQ broker once; the refusal text, or None.
+
+    Only plain-AMQP rabbit URLs are tried; anything else (TLS, other
+    drivers) counts as fine once the port answers, and so does any failure
+    that is not a refusal (the running daemon will retry those).
+    """
+    if url.transport != 'rabbit':
+        return None
+    rabbit_opts = getattr(conf_obj, 'oslo_messaging_rabbit', None)
+    if getattr(rabbit_opts, 'ssl', False):
+        return None
+    import amqp
+    import kombu
+
+    connection = kombu.Connection(
+        hostname=address[0], port=address[1],
+        userid=host.username or 'guest', password=host.password or 'guest',
+        virtual_host=url.virtual_host or '/', connect_timeout=timeout,
+        transport='pyamqp')
+    try:
+        connection.connect()
+    except (amqp.exceptions.AccessRefused, amqp.exceptions.NotAllowed,
+            amqp.exceptions.ConnectionForced) as exc:
+        return str(exc).splitlines()[0]
+    except Exception:  # timeouts and the like: not a config error
+        return None
+    finally:
+        connection.release()
+    return None

@@ -1,0 +1,1 @@
+"""novalite-scheduler: filters and weighers choose hosts for builds."""

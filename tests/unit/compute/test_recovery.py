@@ -1,0 +1,135 @@
+"""compute/recovery.py: init_host after a restart, power sync, timeouts."""
+
+import datetime
+from unittest import mock
+
+from novalite.compute import manager as compute_manager
+from novalite.compute import power_state as ps
+from novalite.compute import recovery
+from novalite import objects
+from tests.unit.compute import fakes
+
+
+def _restart(compute):
+    """A fresh manager on the same host: the fake guests are gone."""
+    with mock.patch('novalite.green.spawn_n',
+                    side_effect=lambda f, *a, **k: f(*a, **k)):
+        mgr = compute_manager.ComputeManager(host='cn1')
+        mgr.compute_task_api = mock.Mock()
+        mgr.consoleauth_api = mock.Mock()
+        mgr.init_host()
+    return mgr
+
+
+def _row(ctxt, uuid):
+    return objects.Instance.get_by_uuid(ctxt, uuid)
+
+
+def test_restart_settles_every_transient_state(compute):
+    ctxt = fakes.ctxt()
+    make = lambda **kw: fakes.instance(ctxt, host='cn1', action=None, **kw)
+    building = make(task_state='spawning')
+    scheduling = make(task_state='scheduling')
+    active = make(vm_state='active', task_state=None, power_state=ps.RUNNING)
+    stopping = make(vm_state='active', task_state='powering-off',
+                    power_state=ps.RUNNING)
+    starting = make(vm_state='stopped', task_state='powering-on',
+                    power_state=ps.SHUTDOWN)
+    rebooting = make(vm_state='active', task_state='reboot_started',
+                     power_state=ps.RUNNING)
+    pausing = make(vm_state='active', task_state='pausing',
+                   power_state=ps.RUNNING)
+    resuming = make(vm_state='suspended', task_state='resuming',
+                    power_state=ps.SUSPENDED)
+    paused = make(vm_state='paused', task_state=None, power_state=ps.PAUSED)
+    deleting = make(vm_state='active', task_state='deleting',
+                    power_state=ps.RUNNING)
+
+    mgr = _restart(compute)
+
+    expect = {
+        building: ('error', None), scheduling: ('error', None),
+        active: ('active', None), stopping: ('stopped', None),
+        starting: ('active', None), rebooting: ('active', None),
+        pausing: ('paused', None), resuming: ('active', None),
+        paused: ('paused', None),
+    }
+    for inst, states in expect.items():
+        row = _row(ctxt, inst.uuid)
+        assert (row.vm_state, row.task_state) == states, inst.task_state
+    for inst in (building, scheduling):
+        assert 'restarted during the build' in fakes.faults(
+            ctxt, inst.uuid).message
+    assert _row(ctxt, paused.uuid).power_state == ps.PAUSED
+    assert mgr.driver.get_info(paused).state == ps.PAUSED
+    assert mgr.driver.get_info(stopping).state == ps.SHUTDOWN
+    deleted = objects.InstanceList.get_by_filters(
+        ctxt, {'uuid': [deleting.uuid]})
+    assert deleted.objects == []
+    # Usage counts the settled instances (building ones too: they are in
+    # ERROR on this host until deleted).
+    assert set(mgr.rt.tracked) == {i.uuid for i in expect}
+
+
+def test_restart_with_a_real_hypervisor_missing_the_guest(compute):
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1', action=None, vm_state='active',
+                          task_state='powering-off', power_state=ps.RUNNING)
+    with mock.patch('novalite.virt.fake.FakeDriver.restore_instance_state',
+                    return_value=False):
+        _restart(compute)
+    row = _row(ctxt, inst.uuid)
+    assert (row.vm_state, row.task_state, row.power_state) == (
+        'stopped', None, ps.NOSTATE)
+
+
+def test_power_sync_stops_an_active_instance_whose_guest_is_off(compute):
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1')
+    compute.build_and_run_instance(ctxt, inst, {}, None, {}, node='cn1')
+    compute.driver.instances[inst.uuid].state = ps.SHUTDOWN
+    recovery.sync_power_states(compute, ctxt)
+    row = _row(ctxt, inst.uuid)
+    assert (row.vm_state, row.power_state) == ('stopped', ps.SHUTDOWN)
+
+
+def test_power_sync_leaves_busy_instances_alone(compute):
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1')
+    compute.build_and_run_instance(ctxt, inst, {}, None, {}, node='cn1')
+    row = _row(ctxt, inst.uuid)
+    row.task_state = 'powering-off'
+    row.save()
+    compute.driver.instances[inst.uuid].state = ps.SHUTDOWN
+    recovery.sync_power_states(compute, ctxt)
+    assert _row(ctxt, inst.uuid).vm_state == 'active'
+
+
+def test_build_timeout_fails_old_builds(compute, flags):
+    flags(instance_build_timeout=60)
+    ctxt = fakes.ctxt()
+    stuck = fakes.instance(ctxt, host='cn1', action=None,
+                           task_state='spawning')
+    young = fakes.instance(ctxt, host='cn1', action=None,
+                           task_state='spawning')
+    stuck.created_at = datetime.datetime(2000, 1, 1)
+    stuck.save()
+    recovery.check_build_timeouts(compute, ctxt)
+    assert _row(ctxt, stuck.uuid).vm_state == 'error'
+    assert fakes.faults(ctxt, stuck.uuid).message == \
+        'Build of instance %s timed out.' % stuck.uuid
+    assert _row(ctxt, young.uuid).vm_state == 'building'
+
+
+def test_builds_assigned_here_but_never_received_are_failed(compute, flags):
+    flags(instance_build_timeout=0)
+    ctxt = fakes.ctxt()
+    lost = fakes.instance(ctxt, host='cn1', action=None)
+    received = fakes.instance(ctxt, host='cn1', action=None)
+    compute.builds_in_flight.add(received.uuid)
+    with mock.patch('oslo_utils.timeutils.is_older_than',
+                    return_value=True):
+        recovery.check_build_timeouts(compute, ctxt)
+    assert _row(ctxt, lost.uuid).vm_state == 'error'
+    assert 'never reached' in fakes.faults(ctxt, lost.uuid).message
+    assert _row(ctxt, received.uuid).vm_state == 'building'

@@ -1,0 +1,25 @@
+"""DB layer: the allocated fixed IP of an address (metadata API lookup)."""
+
+import pytest
+
+from novalite.db import fixed_ips
+from novalite import exception
+
+
+def test_get_by_address_only_finds_allocated(db, admin_ctxt):
+    row = fixed_ips.fixed_ip_associate_pool(
+        admin_ctxt, 'novalite', '10.3.0.0/29',
+        'a1b2c3d4-0000-4000-8000-000000000001', 'cn1')
+    got = fixed_ips.fixed_ip_get_by_address(admin_ctxt, row['address'])
+    assert got['instance_uuid'] == 'a1b2c3d4-0000-4000-8000-000000000001'
+    assert got['mac'] == row['mac']
+    free = [a for a in fixed_ips.pool_addresses('10.3.0.0/29')
+            if a != row['address']][0]
+    with pytest.raises(exception.FixedIpNotFoundForAddress):
+        fixed_ips.fixed_ip_get_by_address(admin_ctxt, free)
+    with pytest.raises(exception.FixedIpNotFoundForAddress):
+        fixed_ips.fixed_ip_get_by_address(admin_ctxt, '192.0.2.1')
+    fixed_ips.fixed_ip_disassociate_all_by_instance(
+        admin_ctxt, 'a1b2c3d4-0000-4000-8000-000000000001')
+    with pytest.raises(exception.FixedIpNotFoundForAddress):
+        fixed_ips.fixed_ip_get_by_address(admin_ctxt, row['address'])

@@ -1,0 +1,151 @@
+"""DB layer for instances: guarded updates, filters, paging, counts, faults."""
+
+import datetime
+
+import pytest
+
+from novalite.db import instances
+from novalite import exception
+
+
+def _make(ctxt, **values):
+    base = {'project_id': ctxt.project_id, 'user_id': ctxt.user_id,
+            'vm_state': 'building', 'task_state': 'scheduling',
+            'vcpus': 1, 'memory_mb': 512, 'display_name': 'vm'}
+    base.update(values)
+    return instances.instance_create(ctxt, base)
+
+
+def test_update_lands_from_the_expected_task_state(db, ctxt):
+    inst = _make(ctxt)
+    row = instances.instance_update(ctxt, inst['uuid'],
+                                    {'task_state': 'networking'},
+                                    expected_task_state='scheduling')
+    assert row['task_state'] == 'networking'
+
+
+def test_update_from_another_task_state_raises_and_writes_nothing(db, ctxt):
+    inst = _make(ctxt, task_state='networking')
+    with pytest.raises(exception.UnexpectedTaskStateError) as err:
+        instances.instance_update(ctxt, inst['uuid'],
+                                  {'task_state': 'spawning',
+                                   'display_name': 'changed'},
+                                  expected_task_state=['scheduling'])
+    assert 'Actual: networking' in str(err.value)
+    row = instances.instance_get_by_uuid(ctxt, inst['uuid'])
+    assert row['task_state'] == 'networking'
+    assert row['display_name'] == 'vm'
+
+
+def test_update_raises_deleting_variant_when_being_deleted(db, ctxt):
+    inst = _make(ctxt, task_state='deleting')
+    with pytest.raises(exception.UnexpectedDeletingTaskStateError):
+        instances.instance_update(ctxt, inst['uuid'], {'task_state': None},
+                                  expected_task_state='spawning')
+
+
+def test_none_inside_expected_means_no_task(db, ctxt):
+    inst = _make(ctxt, task_state=None)
+    row = instances.instance_update(ctxt, inst['uuid'],
+                                    {'task_state': 'pausing'},
+                                    expected_task_state=[None])
+    assert row['task_state'] == 'pausing'
+    with pytest.raises(exception.UnexpectedTaskStateError):
+        instances.instance_update(ctxt, inst['uuid'], {'task_state': None},
+                                  expected_task_state=[None])
+
+
+def test_expected_vm_state_guard(db, ctxt):
+    inst = _make(ctxt, vm_state='stopped', task_state=None)
+    with pytest.raises(exception.UnexpectedVMStateError):
+        instances.instance_update(ctxt, inst['uuid'], {'vm_state': 'paused'},
+                                  expected_vm_state='active')
+
+
+def test_metadata_round_trips_through_the_json_column(db, ctxt):
+    inst = _make(ctxt, metadata={'a': '1'})
+    assert instances.instance_get_by_uuid(ctxt, inst['uuid'])['metadata'] \
+        == {'a': '1'}
+    row = instances.instance_update(ctxt, inst['uuid'],
+                                    {'metadata': {'b': '2'}})
+    assert row['metadata'] == {'b': '2'}
+
+
+def test_get_unknown_or_malformed_uuid_is_not_found(db, ctxt):
+    with pytest.raises(exception.InstanceNotFound):
+        instances.instance_get_by_uuid(ctxt, 'not-a-uuid')
+    with pytest.raises(exception.InstanceNotFound):
+        instances.instance_get_by_uuid(
+            ctxt, '3f0c1a52-7f43-4a6e-9d5e-3b6f1f7a2a10')
+
+
+def test_destroy_soft_deletes(db, ctxt):
+    inst = _make(ctxt)
+    row = instances.instance_destroy(ctxt, inst['uuid'])
+    assert row['deleted'] == row['id'] and row['deleted_at']
+    with pytest.raises(exception.InstanceNotFound):
+        instances.instance_get_by_uuid(ctxt, inst['uuid'])
+    deleted = instances.instance_get_all_by_filters(ctxt, {'deleted': True})
+    assert [r['uuid'] for r in deleted] == [inst['uuid']]
+
+
+def test_filters(db, ctxt):
+    a = _make(ctxt, display_name='web-1', host='h1', vm_state='active')
+    _make(ctxt, display_name='db-1', host='h2', vm_state='active')
+    c = _make(ctxt, display_name='web-2', host='h1', vm_state='error')
+    _make(ctxt, display_name='web-3', project_id='other')
+
+    def names(filters):
+        return sorted(r['display_name'] for r in
+                      instances.instance_get_all_by_filters(ctxt, filters))
+
+    assert names({'project_id': 'p1', 'name': '^web'}) == ['web-1', 'web-2']
+    assert names({'host': 'h1', 'vm_state': ['error']}) == ['web-2']
+    assert names({'uuid': [a['uuid'], c['uuid']]}) == ['web-1', 'web-2']
+    future = datetime.datetime.utcnow() + datetime.timedelta(hours=1)
+    assert names({'changes-since': future}) == []
+
+
+def test_paging_with_marker_walks_every_row_once(db, ctxt):
+    made = [_make(ctxt, display_name='vm-%02d' % i) for i in range(7)]
+    seen, marker = [], None
+    while True:
+        page = instances.instance_get_all_by_filters(
+            ctxt, {}, sort_keys=['display_name'], sort_dirs=['asc'],
+            limit=3, marker=marker)
+        if not page:
+            break
+        seen.extend(r['display_name'] for r in page)
+        marker = page[-1]['uuid']
+    assert seen == sorted(m['display_name'] for m in made)
+
+
+def test_unknown_marker_and_bad_sort_key(db, ctxt):
+    with pytest.raises(exception.MarkerNotFound):
+        instances.instance_get_all_by_filters(
+            ctxt, {}, marker='3f0c1a52-7f43-4a6e-9d5e-3b6f1f7a2a10')
+    with pytest.raises(exception.InvalidSortKey):
+        instances.instance_get_all_by_filters(ctxt, {},
+                                              sort_keys=['nonsense'])
+
+
+def test_counts_and_host_map(db, ctxt):
+    _make(ctxt, vcpus=2, memory_mb=1024, host='h1')
+    _make(ctxt, vcpus=1, memory_mb=512, user_id='u2', host='h1')
+    gone = _make(ctxt, vcpus=8, memory_mb=8192)
+    instances.instance_destroy(ctxt, gone['uuid'])
+    counts = instances.instance_get_counts(ctxt, 'p1', 'u1')
+    assert counts['project'] == {'instances': 2, 'cores': 3, 'ram': 1536}
+    assert counts['user'] == {'instances': 1, 'cores': 2, 'ram': 1024}
+    assert len(instances.instance_host_map(ctxt)['h1']) == 2
+
+
+def test_latest_fault_is_attached(db, ctxt):
+    inst = _make(ctxt)
+    for message in ('first', 'second'):
+        instances.instance_fault_create(ctxt, {
+            'instance_uuid': inst['uuid'], 'code': 500, 'message': message})
+    row = instances.instance_get_by_uuid(ctxt, inst['uuid'], with_fault=True)
+    assert row['fault']['message'] == 'second'
+    listed = instances.instance_get_all_by_filters(ctxt, {}, with_fault=True)
+    assert listed[0]['fault']['message'] == 'second'

@@ -1,0 +1,173 @@
+"""novalite.rpc: the context and objects travel both ways; a bad
+transport fails fast with a ConfigError naming ``transport_url``.
+
+The in-process round trip uses oslo.messaging's fake driver, which still
+JSON-encodes every message; the same round trip over RabbitMQ is in
+tests/functional/test_foundation_rpc.py.
+"""
+
+import socket
+
+import oslo_messaging as messaging
+import pytest
+from oslo_config import cfg
+
+from novalite import context
+from novalite import exception
+from novalite import objects
+from novalite import rpc
+
+objects.register_all()
+
+
+@pytest.fixture
+def clean_rpc():
+    rpc.cleanup()
+    yield
+    rpc.cleanup()
+
+
+def _conf(url):
+    conf_obj = cfg.ConfigOpts()
+    conf_obj([], project='novalite-test')
+    # oslo.messaging registers its own transport options on first use.
+    messaging.get_rpc_transport(conf_obj, url='fake://').cleanup()
+    conf_obj.set_override('transport_url', url)
+    return conf_obj
+
+
+def _ctxt():
+    return context.RequestContext(
+        user_id='u1', project_id='p1', roles=['member', 'reader'],
+        is_admin=False, request_id='req-11111111-2222-3333-4444-555555555555',
+        global_request_id='req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+        read_deleted='yes')
+
+
+def test_context_survives_serialisation():
+    serializer = rpc.RequestContextSerializer()
+    wire = serializer.serialize_context(_ctxt())
+    assert isinstance(wire, dict)
+    back = serializer.deserialize_context(wire)
+    assert isinstance(back, context.RequestContext)
+    assert (back.user_id, back.project_id) == ('u1', 'p1')
+    assert back.roles == ['member', 'reader']
+    assert back.is_admin is False
+    assert back.request_id == 'req-11111111-2222-3333-4444-555555555555'
+    assert back.global_request_id == \
+        'req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
+    assert back.read_deleted == 'yes'
+
+
+def test_objects_survive_serialisation():
+    serializer = rpc._serializer()
+    svc = objects.Service(host='h1', binary='novalite-compute',
+                          report_count=3)
+    wire = serializer.serialize_entity(_ctxt(), svc)
+    assert isinstance(wire, dict) and 'novalite_object.name' in wire
+    back = serializer.deserialize_entity(_ctxt(), wire)
+    assert isinstance(back, objects.Service)
+    assert (back.host, back.binary, back.report_count) == \
+        ('h1', 'novalite-compute', 3)
+
+
+class _Endpoint:
+    target = messaging.Target(version='1.0')
+
+    def describe(self, ctxt, svc):
+        return {'context_class': type(ctxt).__name__,
+                'roles': ctxt.roles, 'user_id': ctxt.user_id,
+                'request_id': ctxt.request_id,
+                'global_request_id': ctxt.global_request_id,
+                'svc_class': type(svc).__name__, 'svc_host': svc.host}
+
+    def bump(self, ctxt, svc):
+        svc.report_count += 1
+        return svc
+
+
+def _use_fake_transport():
+    """The process-wide transport, on oslo.messaging's fake driver."""
+    rpc._STATE['transport'] = messaging.get_rpc_transport(
+        rpc.CONF, url='fake://', allowed_remote_exmods=rpc.ALLOWED_EXMODS)
+
+
+def test_call_carries_context_and_objects_both_ways(clean_rpc):
+    _use_fake_transport()
+    server = rpc.get_server('nltest', 'h1', [_Endpoint()])
+    server.start()
+    try:
+        client = rpc.get_client('nltest').prepare(server='h1', timeout=10)
+        svc = objects.Service(host='h9', report_count=1)
+        out = client.call(_ctxt(), 'describe', svc=svc)
+        assert out == {
+            'context_class': 'RequestContext',
+            'roles': ['member', 'reader'], 'user_id': 'u1',
+            'request_id': 'req-11111111-2222-3333-4444-555555555555',
+            'global_request_id': 'req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+            'svc_class': 'Service', 'svc_host': 'h9'}
+        back = client.call(_ctxt(), 'bump', svc=svc)
+        assert isinstance(back, objects.Service)
+        assert back.report_count == 2
+    finally:
+        server.stop()
+        server.wait()
+
+
+def test_server_consumes_topic_and_topic_dot_host(clean_rpc):
+    _use_fake_transport()
+    server = rpc.get_server('compute', 'cn7', [_Endpoint()])
+    server.start()
+    try:
+        client = rpc.get_client('compute')
+        svc = objects.Service(host='x')
+        for cctxt in (client.prepare(timeout=10),
+                      client.prepare(server='cn7', timeout=10)):
+            assert cctxt.call(_ctxt(), 'describe', svc=svc)['svc_host'] == 'x'
+        with pytest.raises(messaging.MessagingTimeout):
+            client.prepare(server='cn8', timeout=1).call(
+                _ctxt(), 'describe', svc=svc)
+    finally:
+        server.stop()
+        server.wait()
+
+
+def _closed_port():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def test_check_transport_unreachable_broker(clean_rpc):
+    port = _closed_port()
+    conf_obj = _conf('rabbit://guest:guest@127.0.0.1:%d/' % port)
+    with pytest.raises(exception.ConfigError) as info:
+        rpc.check_transport(conf_obj, timeout=2)
+    message = info.value.format_message()
+    assert '[DEFAULT] transport_url' in message
+    assert '127.0.0.1:%d' % port in message
+
+
+def test_check_transport_unknown_driver(clean_rpc):
+    conf_obj = _conf('nosuchmq://guest:guest@127.0.0.1/')
+    with pytest.raises(exception.ConfigError) as info:
+        rpc.check_transport(conf_obj)
+    assert '[DEFAULT] transport_url' in info.value.format_message()
+
+
+def test_check_transport_accepts_a_listening_broker(clean_rpc):
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    try:
+        port = listener.getsockname()[1]
+        rpc.check_transport(_conf('rabbit://guest:guest@127.0.0.1:%d/'
+                                  % port), timeout=2)
+    finally:
+        listener.close()
+
+
+def test_rabbit_exceptions_from_novalite_are_rebuilt():
+    assert 'novalite.exception' in rpc.ALLOWED_EXMODS

@@ -1,0 +1,1 @@
+from tests.unit.compute.fakes import flags  # noqa: F401

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Boot-flow benchmark (not a test): real daemons, fake computes, the API.
+
+Starts a throw-away cloud with the functional-test harness (own RabbitMQ
+vhost and MariaDB database): novalite-conductor, -scheduler, -api and
+``--computes`` fake computes, then prints
+
+- POST /servers -> ACTIVE latency, p50 / p90, over ``--sequential``
+  boots made one after the other (completion is seen by polling the
+  database every 10 ms, so the measurement adds no load to the daemons);
+- burst throughput: ``--burst`` servers POSTed by ``--clients``
+  concurrent clients (one server per request) and the time from the first
+  POST until all are ACTIVE;
+- the boot flow alone: as many servers created beforehand, then
+  ``build_instances`` cast for them ten at a time (what the api casts
+  after its POST work) and the time until all are ACTIVE;
+- GET /servers/detail latency (p50) with every server of the run listed;
+- each daemon's resident memory (RSS, MiB) at the end.
+
+Usage: ``.venv/bin/python tools/bench_boot.py [--computes 20]
+[--sequential 50] [--burst 200] [--conductor-workers N]``.
+"""
+
+import argparse
+from concurrent import futures
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import psutil
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+from tests.functional import boot_client as bc  # noqa: E402
+from tests.functional.conftest import CloudFactory  # noqa: E402
+
+
+def percentile(values, pct):
+    values = sorted(values)
+    index = min(len(values) - 1, max(0, int(round(pct / 100.0 *
+                                                  (len(values) - 1)))))
+    return values[index]
+
+
+def wait_active(cloud, server_id, timeout=60, interval=0.01):
+    """Poll the database (not the API, whose reads would load the very
+    conductor being measured) until the server is ACTIVE or ERROR."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = bc.states(cloud, [server_id]).get(server_id)
+        if row and row['vm_state'] in ('active', 'error') and \
+                row['task_state'] is None:
+            return row
+        time.sleep(interval)
+    raise RuntimeError('server %s not ACTIVE after %ss' % (server_id,
+                                                           timeout))
+
+
+def post(api, image, flavor, name):
+    resp = api('POST', '/servers', {'server': {
+        'name': name, 'imageRef': image, 'flavorRef': flavor}})
+    if resp.status_code != 202:
+        raise RuntimeError('POST /servers: %s %s' % (resp.status_code,
+                                                     resp.text))
+    return resp.json()['server']['id']
+
+
+def rss_by_daemon(cloud):
+    result = {}
+    for daemon in cloud.daemons:
+        if not daemon.running():
+            continue
+        try:
+            proc = psutil.Process(daemon.pid)
+            rss = proc.memory_info().rss
+            for child in proc.children(recursive=True):
+                rss += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+        result.setdefault(daemon.binary, []).append(rss / 2.0 ** 20)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--computes', type=int, default=20)
+    parser.add_argument('--sequential', type=int, default=50)
+    parser.add_argument('--burst', type=int, default=200)
+    parser.add_argument('--conductor-workers', type=int, default=2)
+    parser.add_argument('--api-workers', type=int, default=2)
+    parser.add_argument('--clients', type=int, default=10,
+                        help='concurrent clients POSTing the burst')
+    args = parser.parse_args()
+
+    factory = CloudFactory()
+    try:
+        # Production cadences (the test defaults heartbeat and refresh far
+        # more often, which costs conductor time on 20 computes).
+        conf = {
+            'DEFAULT': {'debug': False, 'report_interval': 10,
+                        'update_resources_interval': 60,
+                        'sync_power_state_interval': 600},
+            'scheduler': {'host_state_refresh_seconds': 2},
+            # Room for every server of the run (a /24 holds 253).
+            'network': {'fixed_range': '10.0.0.0/20'},
+            'conductor': {'workers': args.conductor_workers},
+            'quota': {'instances': -1, 'cores': -1, 'ram': -1},
+        }
+        hosts = ['bench%02d' % i for i in range(1, args.computes + 1)]
+        t0 = time.monotonic()
+        cloud = bc.start_boot_cloud(factory, {h: None for h in hosts},
+                                    conf_overrides=conf, timeout=300)
+        bc.start_api(cloud, workers=args.api_workers)
+        image = bc.import_image(cloud, tempfile.mkdtemp(prefix='nlbench-'))
+        api = bc.Api(cloud)
+        resp = api('POST', '/flavors', {'flavor': {
+            'name': 'bench', 'vcpus': 1, 'ram': 256, 'disk': 1,
+            'id': 'bench'}})
+        assert resp.status_code == 200, resp.text
+        print('cloud with %d fake computes up in %.1f s'
+              % (args.computes, time.monotonic() - t0))
+
+        # Warm up every daemon's connections and caches.
+        wait_active(cloud, post(api, image, 'bench', 'warmup'))
+
+        latencies = []
+        for i in range(args.sequential):
+            start = time.monotonic()
+            row = wait_active(cloud, post(api, image, 'bench', 'seq%d' % i))
+            if row['vm_state'] != 'active':
+                raise RuntimeError('server %s went to ERROR' % row['uuid'])
+            latencies.append((time.monotonic() - start) * 1000)
+        print('POST -> ACTIVE, %d sequential boots: p50 %.0f ms, p90 %.0f '
+              'ms (min %.0f, max %.0f)' % (
+                  len(latencies), percentile(latencies, 50),
+                  percentile(latencies, 90), min(latencies),
+                  max(latencies)))
+
+        start = time.monotonic()
+        with futures.ThreadPoolExecutor(args.clients) as pool:
+            ids = list(pool.map(
+                lambda i: post(bc.Api(cloud), image, 'bench', 'burst%d' % i),
+                range(args.burst)))
+        posted = time.monotonic() - start
+        rows = bc.wait_for_states(cloud, ids, timeout=900)
+        elapsed = time.monotonic() - start
+        errors = sum(1 for r in rows.values() if r['vm_state'] != 'active')
+        print('burst of %d servers over %d computes (%d concurrent '
+              'clients): all settled in %.1f s = %.1f servers/s (POSTs took '
+              '%.1f s; %d ERROR)' % (
+                  args.burst, args.computes, args.clients, elapsed,
+                  args.burst / elapsed, posted, errors))
+
+        # The same burst without the API in front: instances created and
+        # build_instances cast over RPC, ten per request, as the api does
+        # for min/max_count requests.
+        client = bc.RpcClient(cloud)
+        try:
+            flavor = client.flavor('rpcbench', 1, 256, 1)
+            uuids, casts = [], []
+            for _ in range(max(1, args.burst // 10)):
+                some, cast = client.boot(flavor, count=10, name='rpc',
+                                         cast=False)
+                uuids += some
+                casts.append(cast)
+            start = time.monotonic()
+            for cast in casts:
+                cast()
+            rows = bc.wait_for_states(cloud, uuids, timeout=900,
+                                      interval=0.05)
+            elapsed = time.monotonic() - start
+        finally:
+            client.close()
+        errors = sum(1 for r in rows.values() if r['vm_state'] != 'active')
+        print('build_instances cast over RPC for %d servers created '
+              'beforehand (10 per request): all settled in %.1f s = %.1f '
+              'servers/s (%d ERROR)' % (
+                  len(uuids), elapsed, len(uuids) / elapsed, errors))
+
+        total = len(api('GET', '/servers?limit=10000').json()['servers'])
+        detail = []
+        for _ in range(20):
+            start = time.monotonic()
+            resp = api('GET', '/servers/detail?limit=10000')
+            detail.append((time.monotonic() - start) * 1000)
+            assert resp.status_code == 200
+        print('GET /servers/detail with %d servers: p50 %.0f ms'
+              % (total, statistics.median(detail)))
+
+        print('RSS per daemon (MiB):')
+        for binary, values in sorted(rss_by_daemon(cloud).items()):
+            print('  %-22s %3d process(es)  mean %6.1f  max %6.1f' % (
+                binary, len(values), statistics.mean(values), max(values)))
+    finally:
+        for cloud in factory.clouds:
+            bc.stop_daemons(cloud)
+        factory.cleanup()
+    return 0
+
+
+if __name__ == '__main__':
+    requests.packages.urllib3.disable_warnings()
+    sys.exit(main())
