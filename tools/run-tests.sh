@@ -20,7 +20,7 @@ if [ -n "${NOVALITE_TEST_WORKERS:-}" ]; then
 fi
 
 set +e
-"$VENV/bin/python" -m pytest -ra "${args[@]}"
+"$VENV/bin/python" -m pytest -ra --durations=25 "${args[@]}"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then

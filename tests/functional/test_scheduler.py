@@ -172,6 +172,8 @@ def test_availability_zone_and_disabled_service(sched_cloud, client):
         for _ in range(3):
             entry = client.select(client.spec(availability_zone='az-x'))[0]
             assert [s.service_host for s in entry] == ['cn2']
+        # Fresh claims, so spreading alone decides between cn1 and cn2.
+        _restart_scheduler(sched_cloud)
         hosts = {client.select(client.spec())[0][0].service_host
                  for _ in range(4)}
         assert hosts == {'cn1', 'cn2'}             # cn3 is disabled

@@ -22,9 +22,17 @@ PASTE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
                      'novalite', 'api-paste.ini')
 
 objects.register_all()
-# oslo.policy and the paste lookup need a parsed CONF (no files).
-if conf.CONF._args is None:
-    conf.CONF([], project='novalite', default_config_files=[])
+
+
+@pytest.fixture(autouse=True)
+def parsed_conf():
+    """oslo.policy and the paste lookup need a parsed CONF (no files).
+
+    Checked per test, not once at import: a functional test in the same
+    pytest process may have reset the global CONF since collection.
+    """
+    if conf.CONF._args is None:
+        conf.CONF([], project='novalite', default_config_files=[])
 
 
 class Client:
