@@ -84,11 +84,11 @@ start_daemons() {
         # whether libvirtd answers is what counts
         if ! daemon_running /run/virtlogd.pid; then
             log "starting virtlogd"
-            virtlogd -d || log "virtlogd -d exited $?"
+            virtlogd -d 9>&- || log "virtlogd -d exited $?"
         fi
         if ! daemon_running /run/libvirtd.pid; then
             log "starting libvirtd"
-            libvirtd -d || log "libvirtd -d exited $?"
+            libvirtd -d 9>&- || log "libvirtd -d exited $?"
         fi
     fi
     local i
@@ -143,7 +143,7 @@ kvm_boots_fast() {
     dbg=$(mktemp)
     qemu-system-x86_64 -accel kvm -m 16 -display none -nodefaults \
         -no-user-config -chardev "file,id=dbg,path=$dbg" \
-        -device isa-debugcon,iobase=0x402,chardev=dbg 2>/dev/null &
+        -device isa-debugcon,iobase=0x402,chardev=dbg 2>/dev/null 9>&- &
     pid=$!
     for i in $(seq 1 30); do       # 3 s
         if grep -q 'No bootable device' "$dbg" 2>/dev/null; then
@@ -179,7 +179,7 @@ choose_virt_type() {
 need_root
 # one run at a time (parallel test workers, several engineers' tests)
 exec 9>/run/novalite-install-libvirt.lock
-flock 9
+flock 9   # daemons started below get 9>&- so they never inherit the lock
 install_packages
 start_daemons
 fix_kvm_node
