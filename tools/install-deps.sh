@@ -7,6 +7,8 @@
 #   NOVALITE_SKIP_APT=1      never call apt-get (the services must exist)
 #   NOVALITE_VENV=path       venv location (default: <repo>/.venv)
 #   NOVALITE_DB_PASSWORD=pw  password of the `novalite` DB user (default: novalite)
+#   NOVALITE_SKIP_BROWSER=1  leave out Chromium and Playwright (tools/stack.sh:
+#                            a cloud needs no browser; it installs noVNC itself)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -112,7 +114,9 @@ log "venv ready: $VENV"
 
 # --- console tests: QEMU (a VNC server), Chromium, Playwright, noVNC --------
 
-"$REPO/tools/install-browser.sh" --venv "$VENV"
+if [ -z "${NOVALITE_SKIP_BROWSER:-}" ]; then
+    "$REPO/tools/install-browser.sh" --venv "$VENV"
+fi
 
 # --- libvirt tests: libvirtd + QEMU running, libvirt-python in the venv -----
 
