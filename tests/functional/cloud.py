@@ -20,6 +20,10 @@ config file has no such section, so the other daemons hold no credentials.
 :class:`RabbitNode` runs a private RabbitMQ node (own port, own Mnesia
 directory) for tests that must stop or restart the broker without disturbing
 the machine's shared one.
+
+:class:`NetLab` builds network namespaces on a private bridge for
+multi-node tests: a daemon runs in one with ``cloud.start(...,
+netns=...)``, a RabbitNode with ``RabbitNode(netns=..., host=...)``.
 """
 
 import configparser
@@ -154,9 +158,16 @@ def mysql_admin():
     raise HarnessError('cannot reach MariaDB as root: %s' % '; '.join(errors))
 
 
-def rabbitmqctl(*args, node=None, check=True, env=None, timeout=120):
-    """Run ``rabbitmqctl [-n node] args...``."""
-    cmd = ['rabbitmqctl']
+def netns_prefix(netns):
+    """The command prefix that runs a command in network namespace
+    ``netns`` (none for None)."""
+    return ['ip', 'netns', 'exec', netns] if netns else []
+
+
+def rabbitmqctl(*args, node=None, check=True, env=None, timeout=120,
+                netns=None):
+    """Run ``rabbitmqctl [-n node] args...`` (in ``netns`` if given)."""
+    cmd = netns_prefix(netns) + ['rabbitmqctl']
     if node:
         cmd += ['-n', node]
     return _run(cmd + list(args), check=check, env=env, timeout=timeout)
@@ -165,8 +176,9 @@ def rabbitmqctl(*args, node=None, check=True, env=None, timeout=120):
 class Daemon:
     """One novalite daemon process started by a :class:`Cloud`."""
 
-    def __init__(self, cloud, name, host, conf_files, log_path):
+    def __init__(self, cloud, name, host, conf_files, log_path, netns=None):
         self.cloud = cloud
+        self.netns = netns
         self.name = name
         self.binary = 'novalite-' + name
         self.host = host
@@ -175,8 +187,9 @@ class Daemon:
         self.proc = None
 
     def __repr__(self):
-        return '<Daemon %s host=%s pid=%s>' % (self.binary, self.host,
-                                                self.pid)
+        return '<Daemon %s host=%s pid=%s%s>' % (
+            self.binary, self.host, self.pid,
+            ' netns=%s' % self.netns if self.netns else '')
 
     @property
     def pid(self):
@@ -184,7 +197,9 @@ class Daemon:
 
     @property
     def command(self):
-        cmd = [os.path.join(bin_dir(), self.binary)]
+        # ``ip netns exec`` execs the daemon: the pid stays the daemon's.
+        cmd = netns_prefix(self.netns) + [os.path.join(bin_dir(),
+                                                       self.binary)]
         for path in self.conf_files:
             cmd += ['--config-file', path]
         return cmd
@@ -304,6 +319,11 @@ class Cloud:
         RabbitMQ on 127.0.0.1:5672.
     :param name: resource name (database, vhost, work dir prefix), always
         starting with ``nltest_``; random by default.
+    :param listen_host: address novalite-api and novncproxy listen on and
+        the URLs name (a namespace's address for multi-node tests).
+    :param db_socket: MariaDB unix socket the conductor and novalite-manage
+        connect through instead of TCP (it reaches the server from any
+        network namespace).
     """
 
     DEFAULTS = {
@@ -331,13 +351,16 @@ class Cloud:
                                   'rabbit_interval_max': 2},
     }
 
-    def __init__(self, conf_overrides=None, rabbit=None, name=None):
+    def __init__(self, conf_overrides=None, rabbit=None, name=None,
+                 listen_host='127.0.0.1', db_socket=None):
         if name and not name.startswith(NAME_PREFIX):
             name = NAME_PREFIX + name  # the sweeper and DB user names rely on it
         self.name = name or _unique()
         self.db_name = self.name
         self.vhost = self.name
         self.rabbit = rabbit
+        self.listen_host = listen_host
+        self.db_socket = db_socket
         self.daemons = []
         self._created = {'workdir': False, 'vhost': False, 'db': False}
         self.workdir = tempfile.mkdtemp(prefix=self.name + '-')
@@ -366,20 +389,23 @@ class Cloud:
         self._create_database()
 
         if self.rabbit is not None:
-            host, port = '127.0.0.1', self.rabbit.port
+            host, port = self.rabbit.host, self.rabbit.port
         else:
             host, port = RABBIT_HOST, RABBIT_PORT
         self.transport_url = 'rabbit://%s:%s@%s:%d/%s' % (
             RABBIT_USER, RABBIT_PASSWORD, host, port, self.vhost)
         self.db_url = self._db_url(self.db_user)
         self.manage_db_url = self._db_url(self.manage_db_user)
-        self.api_url = 'http://127.0.0.1:%d' % self.ports['osapi_compute']
-        self.metadata_url = 'http://127.0.0.1:%d' % self.ports['metadata']
-        self.novncproxy_base_url = ('http://127.0.0.1:%d/vnc_auto.html'
-                                    % self.ports['novncproxy'])
+        listen = self.listen_host
+        self.api_url = 'http://%s:%d' % (listen, self.ports['osapi_compute'])
+        self.metadata_url = 'http://%s:%d' % (listen, self.ports['metadata'])
+        self.novncproxy_base_url = ('http://%s:%d/vnc_auto.html'
+                                    % (listen, self.ports['novncproxy']))
 
         self.conf = _merge(self.DEFAULTS, {
             'DEFAULT': {
+                'osapi_compute_listen': listen,
+                'metadata_listen': listen,
                 'transport_url': self.transport_url,
                 'state_path': os.path.join(self.workdir, 'state'),
                 'instances_path': os.path.join(self.workdir, 'state',
@@ -387,7 +413,8 @@ class Cloud:
                 'osapi_compute_listen_port': self.ports['osapi_compute'],
                 'metadata_listen_port': self.ports['metadata'],
             },
-            'vnc': {'novncproxy_port': self.ports['novncproxy'],
+            'vnc': {'novncproxy_host': listen,
+                    'novncproxy_port': self.ports['novncproxy'],
                     'novncproxy_base_url': self.novncproxy_base_url},
             'oslo_concurrency': {
                 'lock_path': os.path.join(self.workdir, 'locks')},
@@ -421,6 +448,10 @@ class Cloud:
         os.replace(tmp, os.path.join(self.workdir, OWNER_FILE))
 
     def _db_url(self, user):
+        if self.db_socket:
+            return ('mysql+pymysql://%s:%s@localhost/%s?unix_socket=%s'
+                    '&charset=utf8mb4' % (user, self.db_password,
+                                          self.db_name, self.db_socket))
         return 'mysql+pymysql://%s:%s@%s:%d/%s?charset=utf8mb4' % (
             user, self.db_password, MYSQL_HOST, MYSQL_PORT, self.db_name)
 
@@ -450,7 +481,7 @@ class Cloud:
     # -- daemons --------------------------------------------------------------
 
     def start(self, binary, host=None, extra_conf=None, wait=False,
-              timeout=30):
+              timeout=30, netns=None):
         """Start ``novalite-<binary>`` as a process; returns its :class:`Daemon`.
 
         :param host: ``[DEFAULT] host`` of the daemon (default: the binary's
@@ -459,6 +490,7 @@ class Cloud:
             only, written into its own config file after the shared one.
         :param wait: wait until the service is ``up`` in the service list
             (RPC daemons) or its port accepts connections (api, novncproxy).
+        :param netns: network namespace to run the daemon in.
         """
         if binary.startswith('novalite-'):
             binary = binary[len('novalite-'):]
@@ -477,7 +509,8 @@ class Cloud:
             files.append(self.db_conf_path)
         files.append(extra_path)
         daemon = Daemon(self, binary, host, files,
-                        os.path.join(self.workdir, 'logs', tag + '.log'))
+                        os.path.join(self.workdir, 'logs', tag + '.log'),
+                        netns=netns)
         self.daemons.append(daemon)
         daemon.start()
         self._write_owner()
@@ -491,7 +524,8 @@ class Cloud:
         return daemon
 
     def wait_for_port(self, port, daemon=None, timeout=30):
-        """Wait until something accepts TCP connections on 127.0.0.1:port.
+        """Wait until something accepts TCP connections on
+        ``listen_host``:port.
 
         :param daemon: fail early, with its log, if this daemon exits.
         """
@@ -500,7 +534,7 @@ class Cloud:
                 raise HarnessError('%r exited with %s; log tail:\n%s' % (
                     daemon, daemon.returncode, daemon.log()[-3000:]))
             try:
-                socket.create_connection(('127.0.0.1', port), 1).close()
+                socket.create_connection((self.listen_host, port), 1).close()
                 return True
             except OSError:
                 return False
@@ -674,23 +708,35 @@ class RabbitNode:
     shared node. ``start()`` / ``stop()`` / ``restart()`` keep the data
     directory, so vhosts and users survive a restart; ``cleanup()`` stops
     the node and removes everything.
+
+    :param netns: network namespace the node (and every ``rabbitmqctl``
+        for it) runs in; its Erlang distribution stays on that namespace's
+        loopback.
+    :param host: address AMQP listens on. Off loopback, ``guest`` may log
+        in from other addresses (only sensible on a private namespace
+        address).
     """
 
-    def __init__(self):
+    def __init__(self, netns=None, host='127.0.0.1'):
         self.name = _unique('nltest-')
         self.node = '%s@localhost' % self.name
+        self.netns = netns
+        self.host = host
         self.port = free_port()
         self.dist_port = free_port()
         self.basedir = tempfile.mkdtemp(prefix=self.name + '-rabbit-')
         # Debian's wrapper runs the node as the rabbitmq user (via su, which
         # keeps the RABBITMQ_* environment): it must own the directory.
         _chown_to_rabbitmq(self.basedir)
-        self.url = 'rabbit://%s:%s@127.0.0.1:%d/' % (
-            RABBIT_USER, RABBIT_PASSWORD, self.port)
+        self.url = 'rabbit://%s:%s@%s:%d/' % (
+            RABBIT_USER, RABBIT_PASSWORD, host, self.port)
         conf_file = os.path.join(self.basedir, 'rabbitmq.conf')
         with open(conf_file, 'w') as fh:
-            fh.write('listeners.tcp.local = 127.0.0.1:%d\n' % self.port)
-            fh.write('loopback_users.guest = true\n')
+            fh.write('listeners.tcp.local = %s:%d\n' % (host, self.port))
+            if host.startswith('127.'):
+                fh.write('loopback_users.guest = true\n')
+            else:
+                fh.write('loopback_users = none\n')
         plugins = os.path.join(self.basedir, 'enabled_plugins')
         with open(plugins, 'w') as fh:
             fh.write('[].\n')
@@ -701,7 +747,7 @@ class RabbitNode:
         self.env = dict(
             os.environ,
             RABBITMQ_NODENAME=self.node,
-            RABBITMQ_NODE_IP_ADDRESS='127.0.0.1',
+            RABBITMQ_NODE_IP_ADDRESS=host,
             RABBITMQ_NODE_PORT=str(self.port),
             RABBITMQ_DIST_PORT=str(self.dist_port),
             RABBITMQ_CONFIG_FILE=conf_file,
@@ -718,12 +764,13 @@ class RabbitNode:
 
     def ctl(self, *args, check=True, timeout=120):
         return rabbitmqctl(*args, node=self.node, check=check, env=self.env,
-                           timeout=timeout)
+                           timeout=timeout, netns=self.netns)
 
     def start(self, timeout=90):
         """Start the node detached and wait until it accepts AMQP."""
         self.started = True
-        _run(['rabbitmq-server', '-detached'], env=self.env)
+        _run(netns_prefix(self.netns) + ['rabbitmq-server', '-detached'],
+             env=self.env)
         self.ctl('wait', '--timeout', str(timeout),
                  self.env['RABBITMQ_PID_FILE'], timeout=timeout + 10)
         self.ctl('await_startup', '--timeout', str(timeout),
@@ -733,7 +780,7 @@ class RabbitNode:
 
     def _accepts(self):
         try:
-            socket.create_connection(('127.0.0.1', self.port), 1).close()
+            socket.create_connection((self.host, self.port), 1).close()
             return True
         except OSError:
             return False
@@ -770,6 +817,162 @@ class RabbitNode:
             self.started = False
         if not os.environ.get('NOVALITE_KEEP_TEST_DIRS'):
             shutil.rmtree(self.basedir, ignore_errors=True)
+
+
+class NetLab:
+    """Network namespaces on one private bridge, for multi-node tests.
+
+    The first node is the hub: it holds the bridge ``br0`` and the address
+    ``<subnet>.1``; every other node gets ``eth0`` on the bridge with
+    ``<subnet>.<10+i>``. A veth from the host's namespace to the bridge
+    (``<subnet>.254`` on the host side) lets the test process reach every
+    node. Names are fresh per lab; the subnet is a free one of
+    10.254.0.0/16. Nothing is routed beyond the lab::
+
+        lab = NetLab(['controller', 'cn1', 'cn2'])
+        try:
+            lab.netns['cn1'], lab.address['cn1']   # for ip netns exec / my_ip
+        finally:
+            lab.cleanup()
+
+    ``cleanup()`` kills every process left in the lab's namespaces (all of
+    them started by the test), then deletes the namespaces and links; the
+    sweeper does the same for a lab whose test process died.
+
+    :raises: HarnessError when namespaces cannot be made (not root, no
+        ``ip netns``); nothing is left behind then.
+    """
+
+    def __init__(self, nodes, subnet=None):
+        self.name = _unique()
+        short = self.name[len(NAME_PREFIX):][:6]
+        self.nodes = list(nodes)
+        self.workdir = tempfile.mkdtemp(prefix=self.name + '-netlab-')
+        self.netns = {}
+        self.address = {}
+        self.links = []  # host-side link names, deleted on clean-up
+        self._write_owner()
+        try:
+            self.subnet = subnet or _free_subnet()
+            self.host_address = '%s.254' % self.subnet
+            hub = self.nodes[0]
+            for node in self.nodes:
+                self._add_netns(node)
+            self._ip(hub, 'link', 'add', 'br0', 'type', 'bridge')
+            self._ip(hub, 'addr', 'add', '%s.1/24' % self.subnet,
+                     'dev', 'br0')
+            self._ip(hub, 'link', 'set', 'br0', 'up')
+            self.address[hub] = '%s.1' % self.subnet
+            # The host's way in.
+            host_end, hub_end = 'nl%sh0' % short, 'nl%sh1' % short
+            self._veth(hub_end, host_end, hub)
+            _run(['ip', 'addr', 'add', '%s/24' % self.host_address,
+                  'dev', host_end])
+            _run(['ip', 'link', 'set', host_end, 'up'])
+            for index, node in enumerate(self.nodes[1:], start=1):
+                hub_end, node_end = ('nl%sa%d' % (short, index),
+                                     'nl%sb%d' % (short, index))
+                self._veth(hub_end, node_end, hub)
+                _run(['ip', 'link', 'set', node_end,
+                      'netns', self.netns[node]])
+                self._ip(node, 'link', 'set', node_end, 'name', 'eth0')
+                address = '%s.%d' % (self.subnet, 10 + index)
+                self._ip(node, 'addr', 'add', address + '/24', 'dev', 'eth0')
+                self._ip(node, 'link', 'set', 'eth0', 'up')
+                self.address[node] = address
+            self._write_owner()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def _ip(self, node, *args):
+        return _run(['ip', '-n', self.netns[node]] + list(args))
+
+    def _add_netns(self, node):
+        name = '%s-%s' % (self.name, node)
+        self.netns[node] = name
+        self._write_owner()
+        _run(['ip', 'netns', 'add', name])
+        self._ip(node, 'link', 'set', 'lo', 'up')
+
+    def _veth(self, near, far, hub):
+        """A veth pair: ``near`` moved onto the hub's bridge, ``far`` left
+        in the host's namespace."""
+        self.links.append(far)
+        self._write_owner()
+        _run(['ip', 'link', 'add', near, 'type', 'veth', 'peer', 'name',
+              far])
+        _run(['ip', 'link', 'set', near, 'netns', self.netns[hub]])
+        self._ip(hub, 'link', 'set', near, 'master', 'br0')
+        self._ip(hub, 'link', 'set', near, 'up')
+
+    def _write_owner(self):
+        record = {'kind': 'netlab', 'owner_pid': os.getpid(),
+                  'name': self.name, 'netns': list(self.netns.values()),
+                  'links': list(self.links)}
+        tmp = os.path.join(self.workdir, OWNER_FILE + '.tmp')
+        with open(tmp, 'w') as fh:
+            json.dump(record, fh)
+        os.replace(tmp, os.path.join(self.workdir, OWNER_FILE))
+
+    def prefix(self, node):
+        """Command prefix running a command on ``node``."""
+        return netns_prefix(self.netns[node])
+
+    def pids(self, node):
+        """Pids of the processes in ``node``'s namespace."""
+        return netns_pids(self.netns[node])
+
+    def cleanup(self):
+        """Kill what runs in the namespaces, delete them and the links.
+        Safe to call twice."""
+        _remove_netlab(list(self.netns.values()), list(self.links))
+        self.netns = {}
+        self.links = []
+        if not os.environ.get('NOVALITE_KEEP_TEST_DIRS'):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.cleanup()
+
+
+def netns_pids(netns):
+    """Pids of the processes in network namespace ``netns`` ([] if none)."""
+    proc = _run(['ip', 'netns', 'pids', netns], check=False, timeout=30)
+    return [int(p) for p in proc.stdout.split() if p.isdigit()]
+
+
+def _remove_netlab(namespaces, links):
+    """Kill every process in ``namespaces`` (they belong to the lab), delete
+    the namespaces and the host-side ``links``."""
+    for netns in namespaces:
+        for _ in range(50):
+            pids = netns_pids(netns)
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.1)
+        _run(['ip', 'netns', 'del', netns], check=False, timeout=30)
+    for link in links:
+        _run(['ip', 'link', 'del', link], check=False, timeout=30)
+
+
+def _free_subnet():
+    """``10.254.N`` with N random among those no route or address of this
+    namespace uses."""
+    import random
+    used = _run(['ip', '-4', 'route', 'show', 'table', 'all']).stdout + \
+        _run(['ip', '-4', 'addr']).stdout
+    candidates = [n for n in range(1, 250)
+                  if '10.254.%d.' % n not in used]
+    if not candidates:
+        raise HarnessError('no free 10.254.N.0/24 subnet')
+    return '10.254.%d' % random.choice(candidates)
 
 
 def _chown_to_rabbitmq(path):
@@ -825,6 +1028,13 @@ def sweep_leftovers(tmpdir=None, log=print):
         except (OSError, ValueError):
             continue
         if _alive(record.get('owner_pid') or 0):
+            continue
+        if record.get('kind') == 'netlab':
+            _remove_netlab(record.get('netns') or (),
+                           record.get('links') or ())
+            shutil.rmtree(workdir, ignore_errors=True)
+            swept.append(record['name'])
+            log('swept leftover network lab %s' % record['name'])
             continue
         for pid in record.get('daemon_pids') or ():
             if workdir in _cmdline(pid):

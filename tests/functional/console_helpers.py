@@ -159,8 +159,8 @@ def unexpected_tracebacks(log_text):
 
 # -- HTTP and WebSocket over raw sockets ----------------------------------
 
-def _connect(port, tls, timeout):
-    sock = socket.create_connection(('127.0.0.1', port), timeout)
+def _connect(port, tls, timeout, address='127.0.0.1'):
+    sock = socket.create_connection((address, port), timeout)
     if tls:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -225,10 +225,10 @@ class WSClient:
     """A minimal RFC 6455 client: enough to speak RFB through novncproxy."""
 
     def __init__(self, port, path, origin='default', headers=None,
-                 host=None, tls=False, timeout=15):
+                 host=None, tls=False, timeout=15, address='127.0.0.1'):
         self.port = port
-        self.sock = _connect(port, tls, timeout)
-        host = host or '127.0.0.1:%d' % port
+        self.sock = _connect(port, tls, timeout, address)
+        host = host or '%s:%d' % (address, port)
         if origin == 'default':
             origin = '%s://%s' % ('https' if tls else 'http', host)
         key = base64.b64encode(os.urandom(16)).decode()
