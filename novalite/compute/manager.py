@@ -36,10 +36,11 @@ from novalite.virt import driver as virt_driver
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
-# Periodic task name -> option holding its spacing in seconds.
+# Periodic task name -> (group, option) holding its spacing in seconds.
 _SPACING_OPTS = {
-    'update_available_resource': 'update_resources_interval',
-    'sync_power_states': 'sync_power_state_interval',
+    'update_available_resource': (None, 'update_resources_interval'),
+    'sync_power_states': (None, 'sync_power_state_interval'),
+    'run_image_cache_manager_pass': ('image', 'image_cache_manager_interval'),
 }
 _BUILD_TIMEOUT_CHECK_SPACING = 10
 
@@ -66,9 +67,12 @@ class ComputeManager(manager.Manager):
         self.builds_in_flight = set()
         self._busy = {}
         self._periodic_spacing = dict(self._periodic_spacing)
-        for name, opt in _SPACING_OPTS.items():
-            value = getattr(CONF, opt)
-            self._periodic_spacing[name] = value if value > 0 else 3600
+        for name, (group, opt) in _SPACING_OPTS.items():
+            value = getattr(CONF[group] if group else CONF, opt)
+            # Nova's meaning: 0 is the default cadence (60 s); a negative
+            # value disables the task, which then only wakes hourly.
+            self._periodic_spacing[name] = (value if value > 0 else
+                                            60 if value == 0 else 3600)
         # Builds never received are failed after 2 * rpc_response_timeout:
         # a minute's cadence is plenty unless a build timeout is set.
         self._periodic_spacing['check_build_timeouts'] = (
@@ -211,6 +215,17 @@ class ComputeManager(manager.Manager):
         if CONF.sync_power_state_interval < 0:
             return
         recovery.sync_power_states(self, context)
+
+    @periodic_task.periodic_task(spacing=2400, run_immediately=False)
+    def run_image_cache_manager_pass(self, context):
+        """Let the driver drop base images this host no longer uses."""
+        if CONF.image.image_cache_manager_interval < 0:
+            return
+        instances = objects.InstanceList.get_by_host(context, self.host)
+        removed = self.driver.manage_image_cache(context, instances)
+        if removed:
+            LOG.info('Removed unused cached base images: %s',
+                     ', '.join(removed))
 
     @periodic_task.periodic_task(spacing=_BUILD_TIMEOUT_CHECK_SPACING)
     def check_build_timeouts(self, context):

@@ -12,8 +12,9 @@ image_opts = [
                help='Directory of the ``file`` backend: one data file and '
                     'one JSON metadata file per image.'),
     cfg.IntOpt('image_cache_manager_interval', default=2400, min=-1,
-               help='Seconds between runs of the base-image cache cleaner; '
-                    '-1 disables it.'),
+               help='Seconds between runs of the base-image cache cleaner '
+                    '(the compute manager\'s periodic task). 0: every 60 s; '
+                    '-1: never.'),
     cfg.IntOpt('remove_unused_original_minimum_age_seconds', default=86400,
                min=0,
                help='Age after which an unused cached base image is '

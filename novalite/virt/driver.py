@@ -204,6 +204,14 @@ class ComputeDriver:
         """
         raise NotImplementedError()
 
+    def manage_image_cache(self, context, instances):
+        """Drop cached base images none of ``instances`` (this host's)
+        needs any more; drivers without a cache keep nothing.
+
+        :returns: the image ids removed.
+        """
+        return []
+
     # -- events ---------------------------------------------------------------
 
     def register_event_listener(self, callback):

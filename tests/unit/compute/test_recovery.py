@@ -133,3 +133,29 @@ def test_builds_assigned_here_but_never_received_are_failed(compute, flags):
     assert _row(ctxt, lost.uuid).vm_state == 'error'
     assert 'never reached' in fakes.faults(ctxt, lost.uuid).message
     assert _row(ctxt, received.uuid).vm_state == 'building'
+
+
+def test_image_cache_pass_hands_this_hosts_instances_to_the_driver(compute):
+    ctxt = fakes.ctxt()
+    mine = fakes.instance(ctxt, host='cn1', action=None, vm_state='active',
+                          task_state=None)
+    fakes.instance(ctxt, host='cn2', action=None, vm_state='active',
+                   task_state=None)
+    with mock.patch.object(compute.driver, 'manage_image_cache',
+                           return_value=['img-old']) as manage:
+        compute.run_image_cache_manager_pass(ctxt)
+    (_ctx, instances), _kw = manage.call_args
+    assert [i.uuid for i in instances] == [mine.uuid]
+
+
+def test_image_cache_pass_disabled_and_spacing_from_config(compute, flags):
+    assert compute._periodic_spacing['run_image_cache_manager_pass'] == 2400
+    flags(group='image', image_cache_manager_interval=-1)
+    with mock.patch.object(compute.driver, 'manage_image_cache') as manage:
+        compute.run_image_cache_manager_pass(fakes.ctxt())
+    manage.assert_not_called()
+    flags(group='image', image_cache_manager_interval=0)
+    flags(update_resources_interval=120)
+    mgr = compute_manager.ComputeManager(host='cn1')
+    assert mgr._periodic_spacing['run_image_cache_manager_pass'] == 60
+    assert mgr._periodic_spacing['update_available_resource'] == 120
