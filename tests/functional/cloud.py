@@ -851,6 +851,7 @@ class NetLab:
         self.netns = {}
         self.address = {}
         self.links = []  # host-side link names, deleted on clean-up
+        self.dirs = []   # directories of things run in the lab
         self._write_owner()
         try:
             self.subnet = subnet or _free_subnet()
@@ -909,11 +910,17 @@ class NetLab:
     def _write_owner(self):
         record = {'kind': 'netlab', 'owner_pid': os.getpid(),
                   'name': self.name, 'netns': list(self.netns.values()),
-                  'links': list(self.links)}
+                  'links': list(self.links), 'dirs': list(self.dirs)}
         tmp = os.path.join(self.workdir, OWNER_FILE + '.tmp')
         with open(tmp, 'w') as fh:
             json.dump(record, fh)
         os.replace(tmp, os.path.join(self.workdir, OWNER_FILE))
+
+    def adopt_dir(self, path):
+        """Remove ``path`` with the lab (e.g. a RabbitNode's directory), also
+        when the sweeper removes the lab of a test process that died."""
+        self.dirs.append(path)
+        self._write_owner()
 
     def prefix(self, node):
         """Command prefix running a command on ``node``."""
@@ -930,7 +937,8 @@ class NetLab:
         self.netns = {}
         self.links = []
         if not os.environ.get('NOVALITE_KEEP_TEST_DIRS'):
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            for path in self.dirs + [self.workdir]:
+                shutil.rmtree(path, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -1032,7 +1040,8 @@ def sweep_leftovers(tmpdir=None, log=print):
         if record.get('kind') == 'netlab':
             _remove_netlab(record.get('netns') or (),
                            record.get('links') or ())
-            shutil.rmtree(workdir, ignore_errors=True)
+            for path in (record.get('dirs') or []) + [workdir]:
+                shutil.rmtree(path, ignore_errors=True)
             swept.append(record['name'])
             log('swept leftover network lab %s' % record['name'])
             continue

@@ -135,6 +135,7 @@ def mn(tmp_path_factory):
     try:
         ctl = lab.netns['controller']
         rabbit = RabbitNode(netns=ctl, host=lab.address['controller'])
+        lab.adopt_dir(rabbit.basedir)
         rabbit.start()
         cloud = Cloud(conf_overrides=CONF, rabbit=rabbit,
                       listen_host=lab.address['controller'],
