@@ -296,7 +296,12 @@ echo "database connection mysql+pymysql://$DB_USER:$DB_PASSWORD@127.0.0.1/$DB_NA
 conf_changed=0
 for f in "$CONF" "$DB_CONF"; do
     if cmp -s "$f.tmp" "$f"; then rm -f "$f.tmp"
-    else mv -f "$f.tmp" "$f"; conf_changed=1; fi
+    else
+        # name the options that changed (values may hold passwords)
+        [ -e "$f" ] && say "    changed in $f:" $(diff "$f" "$f.tmp" \
+            | sed -n 's/^[<>] \([A-Za-z0-9_]*\) = .*/\1/p' | sort -u)
+        mv -f "$f.tmp" "$f"; conf_changed=1
+    fi
 done
 if [ $use_systemd = 1 ]; then
     chown root:novalite "$CONF" "$DB_CONF"
@@ -309,7 +314,7 @@ fi
 manage() { "$VENV/bin/novalite-manage" --config-file "$CONF" --config-file "$DB_CONF" "$@"; }
 
 stage "database schema (novalite-manage db sync)"
-manage db sync
+manage db sync 2>&1 | sed 's/^/    /'
 say "    revision $(manage db version 2>/dev/null)"
 
 # --- 5. daemons ------------------------------------------------------------------

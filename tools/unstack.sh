@@ -66,22 +66,32 @@ fi
 
 # --- daemons -------------------------------------------------------------------
 
-stop_supervised() {  # NAME
-    local name=$1 sup=$RUN_DIR/$1.supervisor.pid pgid i
-    if ! alive "$sup"; then
-        rm -f "$sup" "$RUN_DIR/$name.pid"
-        return
-    fi
-    pgid=$(cat "$sup")
-    kill -TERM "$pgid" 2>/dev/null || true
+# All supervisors get SIGTERM at once (each passes it to its daemon and
+# waits for it); after 20 s whatever is left of a supervisor's session (it
+# leads one) is killed.
+stop_supervised() {  # NAME...
+    local name pgids=() i left
+    for name in "$@"; do
+        if alive "$RUN_DIR/$name.supervisor.pid"; then
+            pgids+=("$(cat "$RUN_DIR/$name.supervisor.pid")")
+            kill -TERM "${pgids[-1]}" 2>/dev/null || true
+        fi
+    done
     for i in $(seq 100); do
-        kill -0 "$pgid" 2>/dev/null || break
+        left=0
+        for pgid in "${pgids[@]}"; do
+            kill -0 "$pgid" 2>/dev/null && left=1
+        done
+        [ $left = 0 ] && break
         sleep 0.2
     done
-    # the supervisor leads its own session: whatever is left in it goes
-    kill -KILL -- "-$pgid" 2>/dev/null || true
-    rm -f "$sup" "$RUN_DIR/$name.pid"
-    say "    $name stopped"
+    for pgid in "${pgids[@]}"; do
+        kill -KILL -- "-$pgid" 2>/dev/null || true
+    done
+    for name in "$@"; do
+        rm -f "$RUN_DIR/$name.supervisor.pid" "$RUN_DIR/$name.pid"
+    done
+    say "    stopped ${#pgids[@]} supervised daemon(s)"
 }
 
 say "stopping daemons"
@@ -91,7 +101,7 @@ if [ "$use_systemd" = 1 ]; then
     systemctl disable --now -q "${units[@]}" 2>/dev/null || true
     say "    stopped ${units[*]}"
 else
-    for d in "${DAEMONS[@]}"; do stop_supervised "$d"; done
+    stop_supervised "${DAEMONS[@]}"
 fi
 
 # --- what is left on the host --------------------------------------------------
