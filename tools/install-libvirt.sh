@@ -47,10 +47,11 @@ need_root() {
 
 install_packages() {
     # dnsmasq-base and iptables: libvirt's NAT networks (DHCP, masquerade);
-    # dnsmasq-utils: dhcp_release, so a freed fixed IP's lease goes at once
+    # dnsmasq-utils: dhcp_release, so a freed fixed IP's lease goes at once;
+    # gcc and python3-dev: pip builds libvirt-python from source
     local pkgs=(libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
                 qemu-system-x86 qemu-utils dnsmasq-base iptables
-                dnsmasq-utils)
+                dnsmasq-utils gcc python3-dev)
     local missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \

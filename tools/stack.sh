@@ -42,6 +42,11 @@
 #   NOVALITE_SKIP_APT=1     never call apt-get (everything must be there)
 set -euo pipefail
 
+case "${1:-}" in
+    '') ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: $0 [-h]  (settings come from the environment)" >&2; exit 2 ;;
+esac
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 T0=$(date +%s.%N)
 DAEMONS=(conductor compute scheduler consoleauth novncproxy api)
@@ -352,15 +357,14 @@ start_daemon() {  # NAME
     local name=$1 args=(--config-file "$CONF")
     [ "$name" = conductor ] && args+=(--config-file "$DB_CONF")
     if [ $use_systemd = 1 ]; then
+        # the unit as shipped, plus a drop-in naming this stack's venv and
+        # config files (the conductor alone gets the database's)
         local unit=novalite-$name.service
-        if [ "$name" = conductor ]; then
-            # the conductor alone reads the database credentials
-            mkdir -p /etc/systemd/system/$unit.d
-            printf '[Service]\nExecStart=\nExecStart=%s %s\n' \
-                "$VENV/bin/novalite-$name" "${args[*]}" \
-                >/etc/systemd/system/$unit.d/database.conf
-        fi
         install -m 0644 "$REPO/systemd/$unit" /etc/systemd/system/$unit
+        mkdir -p /etc/systemd/system/$unit.d
+        printf '[Service]\nExecStart=\nExecStart=%s %s\n' \
+            "$VENV/bin/novalite-$name" "${args[*]}" \
+            >/etc/systemd/system/$unit.d/stack.conf
         return
     fi
     local sup=$RUN_DIR/$name.supervisor.pid pid=$RUN_DIR/$name.pid

@@ -146,7 +146,7 @@ if rabbitmqctl -q list_users | awk '{ print $1 }' | grep -qx "$RABBIT_USER"; the
 fi
 if [ "$use_systemd" = 1 ]; then
     rm -f /etc/systemd/system/novalite-*.service
-    rm -rf /etc/systemd/system/novalite-conductor.service.d
+    rm -rf /etc/systemd/system/novalite-*.service.d
     systemctl daemon-reload
 fi
 rm -f "$CONF" "$DB_CONF"
