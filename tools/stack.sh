@@ -79,7 +79,7 @@ randpw() { head -c 18 /dev/urandom | base64 | tr -d '/+=' ; }
 use_systemd=0
 case "${NOVALITE_SYSTEMD:-auto}" in
     1) use_systemd=1 ;;
-    auto) [ "$(ps -p 1 -o comm= | tr -d ' ')" = systemd ] \
+    auto) [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] \
               && [ "$CONF" = /etc/novalite/novalite.conf ] && use_systemd=1 ;;
 esac
 if [ $use_systemd = 1 ]; then default_venv=/opt/novalite/venv
@@ -110,7 +110,7 @@ MYSQL_SOCKET=/run/mysqld/mysqld.sock
 free_fixed_range() {
     # 10.0.0.0/24 unless an interface of this host is on it already
     local used prefix
-    used=$(ip -o -4 addr show | awk '{ split($4, a, "."); print a[1]"."a[2]"."a[3] }')
+    used=$(ip -o -4 addr show 2>/dev/null | awk '{ split($4, a, "."); print a[1]"."a[2]"."a[3] }')
     grep -qx 10.0.0 <<<"$used" || { echo 10.0.0.0/24; return; }
     for _ in $(seq 200); do
         prefix=10.$((RANDOM % 150 + 100)).$((RANDOM % 254 + 1))
@@ -407,8 +407,21 @@ wait_until() {  # SECONDS WHAT CMD...
     done
 }
 
+ours_running() {  # NAME
+    if [ $use_systemd = 1 ]; then systemctl is-active -q "novalite-$1.service"
+    else alive "$RUN_DIR/$1.pid"; fi
+}
+served() { port_open 127.0.0.1 "$2" && ours_running "$1"; }  # NAME PORT
+
 stage "daemons"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
+# a port some other program holds would pass for our daemon's
+for np in "api $API_PORT API" "novncproxy $NOVNC_PORT NOVNC"; do
+    set -- $np
+    if port_open 127.0.0.1 "$2" && ! ours_running "$1"; then
+        die "127.0.0.1:$2 is taken by another program (not this stack's $1); set NOVALITE_$3_PORT"
+    fi
+done
 systemd_start() {  # NAME...
     local units=("${@/#/novalite-}")
     units=("${units[@]/%/.service}")
@@ -426,8 +439,8 @@ wait_until 120 "conductor, compute, scheduler, consoleauth" \
     services_up conductor compute scheduler consoleauth
 start_daemon api
 [ $use_systemd = 1 ] && systemd_start api
-wait_until 60 "novalite-api on 127.0.0.1:$API_PORT" port_open 127.0.0.1 "$API_PORT"
-wait_until 60 "novalite-novncproxy on 127.0.0.1:$NOVNC_PORT" port_open 127.0.0.1 "$NOVNC_PORT"
+wait_until 60 "novalite-api on 127.0.0.1:$API_PORT" served api "$API_PORT"
+wait_until 60 "novalite-novncproxy on 127.0.0.1:$NOVNC_PORT" served novncproxy "$NOVNC_PORT"
 say "    all six daemons up"
 
 # --- 6. images, flavors, the demo server -------------------------------------
