@@ -854,22 +854,24 @@ class NetLab:
         self.dirs = []   # directories of things run in the lab
         self._write_owner()
         try:
-            self.subnet = subnet or _free_subnet()
-            self.host_address = '%s.254' % self.subnet
             hub = self.nodes[0]
             for node in self.nodes:
                 self._add_netns(node)
             self._ip(hub, 'link', 'add', 'br0', 'type', 'bridge')
-            self._ip(hub, 'addr', 'add', '%s.1/24' % self.subnet,
-                     'dev', 'br0')
             self._ip(hub, 'link', 'set', 'br0', 'up')
-            self.address[hub] = '%s.1' % self.subnet
-            # The host's way in.
+            # The host's way in. Choosing the subnet and taking it on the
+            # host are one step for concurrent labs (pytest-xdist workers).
             host_end, hub_end = 'nl%sh0' % short, 'nl%sh1' % short
             self._veth(hub_end, host_end, hub)
-            _run(['ip', 'addr', 'add', '%s/24' % self.host_address,
-                  'dev', host_end])
+            with _subnet_lock():
+                self.subnet = subnet or _free_subnet()
+                self.host_address = '%s.254' % self.subnet
+                _run(['ip', 'addr', 'add', '%s/24' % self.host_address,
+                      'dev', host_end])
             _run(['ip', 'link', 'set', host_end, 'up'])
+            self._ip(hub, 'addr', 'add', '%s.1/24' % self.subnet,
+                     'dev', 'br0')
+            self.address[hub] = '%s.1' % self.subnet
             for index, node in enumerate(self.nodes[1:], start=1):
                 hub_end, node_end = ('nl%sa%d' % (short, index),
                                      'nl%sb%d' % (short, index))
@@ -968,6 +970,18 @@ def _remove_netlab(namespaces, links):
         _run(['ip', 'netns', 'del', netns], check=False, timeout=30)
     for link in links:
         _run(['ip', 'link', 'del', link], check=False, timeout=30)
+
+
+@contextlib.contextmanager
+def _subnet_lock():
+    import fcntl
+    with open(os.path.join(tempfile.gettempdir(), 'nltest-netlab.lock'),
+              'w') as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _free_subnet():
