@@ -177,16 +177,31 @@ image_build=$!
 
 # --- 3. the stack's own vhost and database ------------------------------------
 
-stage "RabbitMQ vhost $RABBIT_VHOST, user $RABBIT_USER"
+# Each rabbitmqctl starts an Erlang VM (seconds on a busy machine): the
+# vhost and the user are made side by side, and all of it runs while the
+# database is prepared.
 rmq() { rabbitmqctl -q "$@"; }
-rmq list_vhosts | grep -qx "$RABBIT_VHOST" || rmq add_vhost "$RABBIT_VHOST"
-if rmq list_users | awk '{ print $1 }' | grep -qx "$RABBIT_USER"; then
-    rmq authenticate_user "$RABBIT_USER" "$RABBIT_PASSWORD" >/dev/null 2>&1 \
-        || rmq change_password "$RABBIT_USER" "$RABBIT_PASSWORD"
-else
-    rmq add_user "$RABBIT_USER" "$RABBIT_PASSWORD" >/dev/null
-fi
-rmq set_permissions -p "$RABBIT_VHOST" "$RABBIT_USER" '.*' '.*' '.*' >/dev/null
+rabbit_vhost() {
+    rmq list_vhosts | grep -qx "$RABBIT_VHOST" || rmq add_vhost "$RABBIT_VHOST"
+}
+rabbit_user() {
+    if rmq list_users | awk '{ print $1 }' | grep -qx "$RABBIT_USER"; then
+        rmq authenticate_user "$RABBIT_USER" "$RABBIT_PASSWORD" >/dev/null 2>&1 \
+            || rmq change_password "$RABBIT_USER" "$RABBIT_PASSWORD"
+    else
+        rmq add_user "$RABBIT_USER" "$RABBIT_PASSWORD" >/dev/null
+    fi
+}
+setup_rabbit() {
+    local v u
+    rabbit_vhost & v=$!
+    rabbit_user & u=$!
+    wait $v && wait $u
+    rmq set_permissions -p "$RABBIT_VHOST" "$RABBIT_USER" '.*' '.*' '.*' >/dev/null
+}
+stage "RabbitMQ vhost $RABBIT_VHOST, user $RABBIT_USER (background)"
+setup_rabbit >"$LOG_DIR/stack-rabbitmq.log" 2>&1 &
+rabbit_job=$!
 
 stage "MariaDB database $DB_NAME, user $DB_USER"
 mariadb --socket="$MYSQL_SOCKET" -uroot <<SQL
@@ -320,7 +335,16 @@ manage() { "$VENV/bin/novalite-manage" --config-file "$CONF" --config-file "$DB_
 
 stage "database schema (novalite-manage db sync)"
 manage db sync 2>&1 | sed 's/^/    /'
-say "    revision $(manage db version 2>/dev/null)"
+
+# the images go into the database directly (novalite-manage), no daemon
+# needed: imported while the daemons start
+stage "guest images (import in the background)"
+import_images() {
+    "$REPO/tools/import-guest-image.sh" --config-file "$CONF" \
+        --config-file "$DB_CONF" --min-ram 96 "$IMAGE_DIR"
+}
+import_images >"$RUN_DIR/images.ids" 2>"$LOG_DIR/import-guest-image.log" &
+image_import=$!
 
 # --- 5. daemons ------------------------------------------------------------------
 
@@ -415,6 +439,10 @@ served() { port_open 127.0.0.1 "$2" && ours_running "$1"; }  # NAME PORT
 
 stage "daemons"
 mkdir -p "$LOG_DIR" "$RUN_DIR"
+if ! wait "$rabbit_job"; then
+    sed 's/^/    /' "$LOG_DIR/stack-rabbitmq.log"
+    die "RabbitMQ vhost/user set-up failed"
+fi
 # a port some other program holds would pass for our daemon's
 for np in "api $API_PORT API" "novncproxy $NOVNC_PORT NOVNC"; do
     set -- $np
@@ -447,9 +475,9 @@ say "    all six daemons up"
 
 stage "guest images"
 wait "$image_build" || die "build-guest-image.sh failed; see $LOG_DIR/build-guest-image.log"
-images=$("$REPO/tools/import-guest-image.sh" --config-file "$CONF" \
-    --config-file "$DB_CONF" --min-ram 96 "$IMAGE_DIR" 2> >(sed 's/^/    /' >&2))
-ami_id=$(sed -n 's/^ami_id=//p' <<<"$images")
+wait "$image_import" || die "import-guest-image.sh failed; see $LOG_DIR/import-guest-image.log"
+sed 's/^/    /' "$LOG_DIR/import-guest-image.log"
+ami_id=$(sed -n 's/^ami_id=//p' "$RUN_DIR/images.ids")
 [ -n "$ami_id" ] || die "no image id from import-guest-image.sh"
 
 API_URL=http://127.0.0.1:$API_PORT
