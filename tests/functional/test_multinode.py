@@ -188,8 +188,12 @@ def mn(tmp_path_factory):
                 step()
             except Exception as exc:  # clean up the rest anyway
                 errors.append(str(exc))
-        for proc in stubs:
-            proc.wait(10)  # killed with the namespaces
+        for proc in stubs:  # killed with the namespaces
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
         if errors:
             raise cloud_mod.HarnessError('; '.join(errors))
 
