@@ -3,7 +3,7 @@ e2e tests and ``tools/bench_libvirt.py``.
 
 :class:`LibvirtCloud` starts conductor, a compute with
 ``compute_driver = libvirt.LibvirtDriver`` (``virt_type = qemu``), scheduler,
-consoleauth and novalite-api as real processes on a fresh vhost and
+consoleauth, novncproxy and novalite-api as real processes on a fresh vhost and
 database (:class:`tests.functional.cloud.Cloud`), imports the tiny guest
 with ``tools/import-guest-image.sh`` and creates a flavor. Everything on
 the host it owns carries its tag: domains ``nle2e-<tag>-%08x``, the
@@ -36,6 +36,7 @@ import requests
 
 from tests.e2e import libvirt_helpers as lh
 from tests.functional import cloud as cloud_mod
+from tests.functional import console_helpers as ch
 
 URI = lh.URI
 FLAVOR_RAM_MB = 96
@@ -180,6 +181,7 @@ class LibvirtCloud:
                                timeout=90)
         c.start('scheduler')
         c.start('consoleauth')
+        c.start('novncproxy', extra_conf={'vnc': {'web': ch.install_novnc()}})
         self.api_daemon = c.start('api', extra_conf={'DEFAULT': {
             'osapi_compute_workers': 1, 'metadata_workers': 1}})
         for binary in ('scheduler', 'consoleauth'):

@@ -19,6 +19,8 @@ import pytest
 
 from tests.e2e import libvirt_cloud as lc
 from tests.e2e import libvirt_helpers as lh
+from tests.e2e import test_novnc_browser as nb
+from tests.e2e.test_novnc_browser import page  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.libvirt
 
@@ -205,6 +207,16 @@ def test_power_actions_change_the_real_domain(lv):
     api.wait_banners(a, seen + 3, timeout=BANNER_TIMEOUT)
     assert _pid(lv, a) != pid
 
+    # Its persistent definition lost behind novalite's back (the running
+    # domain turns transient and would vanish when stopped): a hard
+    # reboot writes the definition again from the instance.
+    lv.virsh('undefine', a)
+    api.action(a, {'reboot': {'type': 'HARD'}})
+    api.wait_status(a, 'ACTIVE', timeout=60)
+    assert lv.domstate(a) == 'running'
+    assert re.search(r'Persistent:\s+yes', lv.virsh('dominfo', a))
+    api.wait_banners(a, seen + 4, timeout=BANNER_TIMEOUT)
+
     api.action(a, {'pause': None})
     server = api.wait_status(a, 'PAUSED', timeout=60)
     assert server['OS-EXT-STS:power_state'] == 3
@@ -223,11 +235,46 @@ def test_power_actions_change_the_real_domain(lv):
     assert lv.domstate(a) == 'running'
     assert re.search(r'Managed save:\s+no', lv.virsh('dominfo', a))
     # restored, not rebooted: no new banner, and the guest still answers
-    assert banners() == seen + 3
+    assert banners() == seen + 4
     pty = lc.serial_pty(lv.dumpxml(a))
     out = lc.type_on_console(pty, 'echo alive-$((6*7))', r'alive-42',
                              timeout=30)
     assert 'alive-42' in out
+
+
+@pytest.mark.browser
+def test_cli_console_url_shows_the_guest_in_chromium(lv, page, tmp_path):
+    """#6's user path on a real guest: ``openstack console url show
+    --novnc`` for a libvirt domain, the URL opened in headless Chromium,
+    the guest's own screen drawn by noVNC (saved as a test artifact)."""
+    missing = nb._missing()
+    if missing:
+        pytest.skip(missing)
+    from playwright.sync_api import expect
+
+    from tests.functional.test_api_clients import osc, write_clouds_yaml
+
+    server_id = lv.guests['lv-b']
+    lv.cloud.clouds_yaml = str(tmp_path / 'clouds.yaml')
+    write_clouds_yaml(lv.cloud.clouds_yaml, lv.cloud.api_url)
+    shown = osc(lv.cloud, 'console', 'url', 'show', '--novnc', server_id,
+                '-f', 'json')
+    assert shown['type'] == 'novnc'
+    assert shown['url'].startswith(lv.cloud.novncproxy_base_url +
+                                   '?path=%3Ftoken%3D')
+
+    def connect():
+        page.goto(shown['url'])
+        expect(page.locator('#status')).to_have_text('Connected',
+                                                     timeout=30000)
+        # the guest's text console, not noVNC's empty black canvas
+        assert nb._wait_for_ink(page) > 100
+    nb._retry_on_network_change(page, connect)
+    # the VNC server's desktop name is this very domain's
+    expect(page.locator('#name')).to_contain_text(lv.domain_name(server_id))
+    os.makedirs(nb.ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(nb.ARTIFACTS,
+                                      'novnc-libvirt-guest.png'))
 
 
 def test_compute_restart_keeps_the_guest_manageable(lv):

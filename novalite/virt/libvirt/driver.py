@@ -494,16 +494,23 @@ class LibvirtDriver(driver.ComputeDriver):
         LOG.info('Destroyed %s', instance.uuid)
 
     def reboot(self, context, instance, network_info, reboot_type):
-        dom = self._lookup(instance)
+        try:
+            dom = self._lookup(instance)
+        except exception.InstanceNotFound:
+            # Hard reboot is the repair action: a domain lost behind our
+            # back is defined again from the instance (so is a soft one,
+            # which would otherwise fall back to hard anyway).
+            LOG.warning('%s has no domain; redefining it', instance.uuid)
+            dom = None
         with self._errors(instance, '%s reboot' % reboot_type.lower()):
-            if (reboot_type == 'SOFT' and
+            if (dom is not None and reboot_type == 'SOFT' and
                     self._state(dom) == libvirt.VIR_DOMAIN_RUNNING):
                 if self._soft_reboot(dom, instance):
                     return
                 LOG.warning('%s did not shut down within %d s; hard '
                             'rebooting it', instance.uuid,
                             CONF.libvirt.wait_soft_reboot_seconds)
-            self._hard_reboot(dom, instance, network_info)
+            self._hard_reboot(context, dom, instance, network_info)
 
     def _soft_reboot(self, dom, instance):
         """ACPI shutdown, then start again; False when the guest ignored
@@ -515,11 +522,26 @@ class LibvirtDriver(driver.ComputeDriver):
         LOG.info('Soft rebooted %s', instance.uuid)
         return True
 
-    def _hard_reboot(self, dom, instance, network_info):
-        self._hard_stop(dom, instance)
-        if dom.hasManagedSaveImage(0):
-            dom.managedSaveRemove(0)
+    def _hard_reboot(self, context, dom, instance, network_info):
+        """Stop the guest, write its definition again from the instance
+        (current config, image fetched back into the cache if it was
+        cleaned up, the disk kept) and start it."""
+        if dom is not None:
+            self._hard_stop(dom, instance)
+            try:
+                if dom.hasManagedSaveImage(0):
+                    dom.managedSaveRemove(0)
+            except libvirt.libvirtError as exc:
+                # a transient domain (its definition lost) is gone now
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
+        inst_dir = self.instance_dir(instance)
+        os.makedirs(inst_dir, exist_ok=True)
+        image = self._image_record(context, instance, None)
+        guest = self.build_guest(context, instance, image, network_info,
+                                 inst_dir)
         self.plug_vifs(instance, network_info)
+        dom = self.conn.defineXML(guest.to_xml())
         self._start(dom, instance)
         LOG.info('Hard rebooted %s', instance.uuid)
 

@@ -213,23 +213,57 @@ def test_power_off_without_timeout_pulls_the_plug(drv):
     dom.destroy.assert_called_once_with()
 
 
-def test_soft_reboot_falls_back_to_hard(drv, monkeypatch, overrides):
+def test_soft_reboot_falls_back_to_hard(drv, monkeypatch, overrides,
+                                       tmp_path):
     overrides(group='libvirt', wait_soft_reboot_seconds=5)
     clock = iter(range(0, 1000, 1))
     monkeypatch.setattr(lv_driver.time, 'monotonic', lambda: next(clock))
     monkeypatch.setattr(lv_driver.green, 'sleep', lambda s: None)
+    _spawn_ready(drv, tmp_path, monkeypatch)
     dom = _dom()
     active = {'value': True}
     dom.isActive.side_effect = lambda: active['value']
     dom.destroy.side_effect = lambda: active.update(value=False)
     drv.conn_mock.lookupByUUIDString.return_value = dom
-    drv.network = mock.Mock()
+    drv.conn_mock.defineXML.return_value = dom
     drv.reboot(None, _instance(), [{'mac': 'm', 'address': 'a'}], 'SOFT')
     dom.shutdown.assert_called()
     dom.destroy.assert_called_once_with()
     dom.createWithFlags.assert_called_once_with(0)
     drv.network.add_host.assert_called_once_with(drv.conn_mock, 'm', 'a',
                                                  'vm-1')
+
+
+def test_hard_reboot_writes_the_definition_again(drv, monkeypatch,
+                                                 tmp_path):
+    _spawn_ready(drv, tmp_path, monkeypatch)
+    old = _dom(saved=True)
+    old.isActive.return_value = False
+    new = _dom()                       # running once started
+    drv.conn_mock.lookupByUUIDString.return_value = old
+    drv.conn_mock.defineXML.return_value = new
+    inst = _instance()
+    drv.reboot(None, inst, [{'mac': 'fa:16:3e:00:00:0a',
+                             'address': '10.9.8.10'}], 'HARD')
+    old.managedSaveRemove.assert_called_once_with(0)
+    (xml,), _kw = drv.conn_mock.defineXML.call_args
+    root = ET.fromstring(xml)
+    assert root.findtext('uuid') == inst.uuid
+    assert root.find('./devices/interface/mac').get(
+        'address') == 'fa:16:3e:00:00:0a'
+    new.createWithFlags.assert_called_once_with(0)
+
+
+def test_reboot_of_a_lost_domain_defines_it_again(drv, monkeypatch,
+                                                  tmp_path):
+    _spawn_ready(drv, tmp_path, monkeypatch)
+    drv.conn_mock.lookupByUUIDString.side_effect = _error(
+        LV.VIR_ERR_NO_DOMAIN)
+    new = _dom()                       # running once started
+    drv.conn_mock.defineXML.return_value = new
+    drv.reboot(None, _instance(), [], 'SOFT')
+    drv.conn_mock.defineXML.assert_called_once()
+    new.createWithFlags.assert_called_once_with(0)
 
 
 def test_destroy_removes_domain_dhcp_entries_and_directory(drv):
