@@ -72,13 +72,19 @@ class Service(base.NovalitePersistentObject, base.NovaliteObject):
 
     def is_up(self, down_time):
         """True when the last heartbeat is within ``down_time`` seconds."""
+        return self.up_for(down_time) is not None
+
+    def up_for(self, down_time):
+        """Seconds the service still counts as up without another
+        heartbeat (0 at the very edge), or None when it is down."""
         if self.forced_down:
-            return False
+            return None
         last = self.last_seen_up or self.updated_at or self.created_at
         if last is None:
-            return False
-        return abs(timeutils.delta_seconds(last, timeutils.utcnow(True))) \
-            <= down_time
+            return None
+        left = down_time - abs(timeutils.delta_seconds(
+            last, timeutils.utcnow(True)))
+        return left if left >= 0 else None
 
 
 @base.NovaliteObjectRegistry.register

@@ -15,6 +15,7 @@ scheduler forget the choice and pile the next burst onto the same host.
 """
 
 import json
+import math
 import threading
 import time
 
@@ -51,7 +52,7 @@ class HostState:
         'free_disk_mb', 'disk_mb_used', 'num_instances',
         'cpu_allocation_ratio', 'ram_allocation_ratio',
         'disk_allocation_ratio', 'usable_ram_mb', 'usable_vcpus',
-        'usable_disk_mb', 'availability_zone', 'service_up',
+        'usable_disk_mb', 'availability_zone', '_up_until',
         'service_disabled', 'disabled_reason', 'instances', 'updated',
         '_raw_cpu_info', '_raw_stats', '_raw_supported')
 
@@ -81,7 +82,7 @@ class HostState:
         self.usable_vcpus = 0
         self.usable_disk_mb = 0
         self.availability_zone = None
-        self.service_up = False
+        self._up_until = None
         self.service_disabled = True
         self.disabled_reason = None
         self.instances = set()
@@ -156,10 +157,24 @@ class HostState:
             self.supported_instances = _supported_instances(parse_json(raw))
         self._recompute()
 
-    def update_from_service(self, service, up):
+    @property
+    def service_up(self):
+        """The compute service's liveness *now*: a snapshot served for a
+        while still sees a host go down once ``service_down_time`` passed
+        since the last heartbeat it knew of."""
+        return self._up_until is not None and \
+            time.monotonic() <= self._up_until
+
+    @service_up.setter
+    def service_up(self, value):
+        self._up_until = math.inf if value else None
+
+    def update_from_service(self, service, up_for):
         """Take liveness, the disabled flag and the zone from a Service.
 
         :param service: the compute Service of this host, or None.
+        :param up_for: seconds the service counts as up from now without
+            another heartbeat (:meth:`Service.up_for`), None when down.
         """
         if service is None:
             self.service_up = False
@@ -169,7 +184,8 @@ class HostState:
             return
         get = service.get if isinstance(service, dict) else \
             _field_reader(service)
-        self.service_up = up
+        self._up_until = (None if up_for is None
+                          else time.monotonic() + up_for)
         self.service_disabled = bool(get('disabled'))
         self.disabled_reason = get('disabled_reason')
         self.availability_zone = (get('availability_zone') or
@@ -406,7 +422,7 @@ class HostManager:
             if _field_reader(svc)('deleted'):
                 continue
             by_host[svc.host] = svc
-            up[svc.host] = svc.is_up(down_time)
+            up[svc.host] = svc.up_for(down_time)
         ratios = (CONF.cpu_allocation_ratio, CONF.ram_allocation_ratio,
                   CONF.disk_allocation_ratio)
         cache = {}
@@ -432,7 +448,7 @@ class HostManager:
                 state = HostState(host, nodename)
             state.update_from_compute_node(node, parse_json, ratios)
             svc = by_host.get(host)
-            state.update_from_service(svc, up.get(host, False))
+            state.update_from_service(svc, up.get(host))
             state.instances = set(instance_map.get(host, ()))
             states[key] = state
         self._states = states

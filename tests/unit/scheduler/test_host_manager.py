@@ -82,9 +82,15 @@ def test_slow_fetches_stretch_the_refresh_window(flags):
     flags(group='scheduler', host_state_refresh_seconds=1)
     source = fakes.cloud(1)
     manager = host_manager.HostManager(source)
-    clock = iter([100.0, 103.0])              # the fetch takes 3 seconds
+    clock = [100.0]
+    fetch = source.compute_nodes
+
+    def slow_fetch(ctxt):                     # the fetch takes 3 seconds
+        clock[0] += 3
+        return fetch(ctxt)
+    source.compute_nodes = slow_fetch
     real = host_manager.time.monotonic
-    host_manager.time.monotonic = lambda: next(clock)
+    host_manager.time.monotonic = lambda: clock[0]
     try:
         manager.refresh(_ctxt())
     finally:
@@ -214,3 +220,27 @@ def test_background_refresh_failure_is_retried(flags):
     green.sleep(0.01)
     assert not manager._refreshing
     assert [s.host for s in manager.get_host_states(_ctxt())] == ['host00']
+
+
+def test_cached_snapshot_sees_a_host_go_down_when_its_heartbeat_ages(
+        flags, monkeypatch):
+    """A snapshot reused for long (no refresh in between) must not keep a
+    compute that stopped heartbeating 'up' past service_down_time."""
+    flags(service_down_time=60)
+    flags(group='scheduler', host_state_refresh_seconds=3600)
+    old = fakes.service('a')
+    old.last_seen_up = old.updated_at = (timeutils.utcnow() -
+                                         datetime.timedelta(seconds=50))
+    source = fakes.Source([fakes.compute_node('a', node_id=1),
+                           fakes.compute_node('b', node_id=2)],
+                          [old, fakes.service('b')])
+    manager = host_manager.HostManager(source)
+    clock = [1000.0]
+    monkeypatch.setattr(host_manager.time, 'monotonic', lambda: clock[0])
+    states = _by_host(manager.get_host_states(_ctxt()))
+    assert states['a'].service_up and states['b'].service_up
+    clock[0] += 11           # a: 61 s since its last heartbeat
+    states = _by_host(manager.get_host_states(_ctxt()))
+    assert not states['a'].service_up
+    assert states['b'].service_up
+    assert source.fetches == 1         # the same snapshot both times
