@@ -43,9 +43,9 @@ CONF = bc.merge_conf(bc.BOOT_CONF, {
     'quota': {'instances': -1, 'cores': -1, 'ram': -1},
     # After an idle spell the scheduler answers the first request from its
     # old snapshot (while it fetches a new one) if that is younger than
-    # pending_claim_seconds (default 30): a compute that went down since
-    # could still be chosen once. Kept short so a decision after the
-    # waits below always sees the current liveness.
+    # pending_claim_seconds (default 30). A compute going down is seen at
+    # decision time anyway (its heartbeat ages in the snapshot); one coming
+    # back is only seen in a fresh snapshot, so keep the window short.
     'scheduler': {'host_state_refresh_seconds': 1,
                   'pending_claim_seconds': 2},
     # The API listens on the lab's private address, reachable only from
@@ -305,13 +305,12 @@ def test_compute_down_is_avoided_and_chosen_again_when_up(mn):
     assert time.monotonic() - stopping >= SERVICE_DOWN_TIME - \
         REPORT_INTERVAL - 1, 'down before service_down_time'
     assert _compute_states(mn)['cn1'] == 'up'
-    time.sleep(3)  # older than pending_claim_seconds: no stale snapshot
     hosts = _hosts(mn, _boot(mn, 3, 'while-down'))
     assert set(hosts.values()) == {'cn1'}, hosts
 
     _start_compute(mn, 'cn2')
     _wait_compute_state(mn, 'cn2', 'up', timeout=60)
-    time.sleep(3)
+    time.sleep(3)  # older than pending_claim_seconds: a fresh snapshot
     # cn2 now carries fewer guests than cn1: the RAM weigher prefers it.
     hosts = _hosts(mn, _boot(mn, 2, 'back-up'))
     assert 'cn2' in hosts.values(), hosts
