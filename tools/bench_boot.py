@@ -15,6 +15,8 @@ vhost and MariaDB database): novalite-conductor, -scheduler, -api and
   ``build_instances`` cast for them ten at a time (what the api casts
   after its POST work) and the time until all are ACTIVE;
 - GET /servers/detail latency (p50) with every server of the run listed;
+- the CPU time each daemon spent per sequential boot (what bounds the
+  burst rate on a small machine);
 - each daemon's resident memory (RSS, MiB) at the end.
 
 Usage: ``.venv/bin/python tools/bench_boot.py [--computes 20]
@@ -67,6 +69,23 @@ def post(api, image, flavor, name):
         raise RuntimeError('POST /servers: %s %s' % (resp.status_code,
                                                      resp.text))
     return resp.json()['server']['id']
+
+
+def cpu_by_daemon(cloud):
+    """CPU seconds (user + system) used so far, per daemon binary,
+    children (API workers) included."""
+    result = {}
+    for daemon in cloud.daemons:
+        if not daemon.running():
+            continue
+        try:
+            procs = [psutil.Process(daemon.pid)]
+            procs += procs[0].children(recursive=True)
+            used = sum(sum(p.cpu_times()[:2]) for p in procs)
+        except psutil.NoSuchProcess:
+            continue
+        result[daemon.binary] = result.get(daemon.binary, 0.0) + used
+    return result
 
 
 def rss_by_daemon(cloud):
@@ -128,6 +147,7 @@ def main():
         wait_active(cloud, post(api, image, 'bench', 'warmup'))
 
         latencies = []
+        cpu_before = cpu_by_daemon(cloud)
         for i in range(args.sequential):
             start = time.monotonic()
             row = wait_active(cloud, post(api, image, 'bench', 'seq%d' % i))
@@ -139,6 +159,12 @@ def main():
                   len(latencies), percentile(latencies, 50),
                   percentile(latencies, 90), min(latencies),
                   max(latencies)))
+        cpu_after = cpu_by_daemon(cloud)
+        print('CPU per sequential boot (ms): ' + ', '.join(
+            '%s %.1f' % (binary, 1000.0 * (cpu_after[binary] -
+                                           cpu_before.get(binary, 0.0)) /
+                         max(1, args.sequential))
+            for binary in sorted(cpu_after)))
 
         start = time.monotonic()
         with futures.ThreadPoolExecutor(args.clients) as pool:
