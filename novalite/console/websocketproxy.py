@@ -62,6 +62,7 @@ class ConsoleProxyRequestHandler(websocketproxy.ProxyRequestHandler):
         self._target = None
         self._recheck = None
         self._revoked = False
+        self._stopping = False
         super().__init__(*args, **kwargs)
 
     # -- logging ---------------------------------------------------------
@@ -151,13 +152,16 @@ class ConsoleProxyRequestHandler(websocketproxy.ProxyRequestHandler):
         LOG.info('Console session from %s to instance %s (%s:%s) opened',
                  self._peer(), info['instance_uuid'], info['host'],
                  info['port'])
-        signal.signal(signal.SIGTERM, self._shut_down_session)
         self._target = target
+        signal.signal(signal.SIGTERM, self._shut_down_session)
         try:
             self.do_proxy(target)
         except self.CClose:
             if self._revoked:
                 raise self.CClose(CLOSE_POLICY, 'Console session revoked')
+            if self._stopping:
+                raise self.CClose(CLOSE_GOING_AWAY,
+                                  'Console proxy is shutting down')
             raise
         except OSError as exc:
             # A browser tab closed or a network gone: nobody to tell.
@@ -175,7 +179,15 @@ class ConsoleProxyRequestHandler(websocketproxy.ProxyRequestHandler):
 
     def _shut_down_session(self, signum, frame):
         # The proxy is stopping: tell the browser why instead of vanishing.
-        raise self.CClose(CLOSE_GOING_AWAY, 'Console proxy is shutting down')
+        # This runs wherever the relay happens to be -- even inside an RPC
+        # call, whose driver would swallow an exception raised here -- so
+        # only note it and hang up the console; the relay loop then ends
+        # and the close frame names the reason.
+        self._stopping = True
+        try:
+            self._target.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _connect(self, info):
         """A connected socket to the console, past any CONNECT handshake."""
@@ -231,6 +243,8 @@ class ConsoleProxyRequestHandler(websocketproxy.ProxyRequestHandler):
 
     def _recheck_session(self):
         """Ask consoleauth whether the session may go on; end it if not."""
+        if self._stopping:
+            return
         instance = self._connect_info['instance_uuid']
         LOG.debug('Re-checking the console session of instance %s', instance)
         ctxt = nl_context.get_admin_context()

@@ -50,7 +50,7 @@ def _handler(path='/', headers=None, tls=False):
     h = object.__new__(wsp.ConsoleProxyRequestHandler)
     h._consoleauth = mock.Mock()
     h._token = h._connect_info = h._target = h._recheck = None
-    h._revoked = False
+    h._revoked = h._stopping = False
     h.path = path
     h.requestline = 'GET %s HTTP/1.1' % path
     h.headers = dict(headers or {})
@@ -253,6 +253,26 @@ def test_revoked_session_closes_1008(console):
     with mock.patch.object(wsp.ConsoleProxyRequestHandler, 'do_proxy',
                            side_effect=relay), mock.patch('signal.signal'):
         assert _close_of(h) == (1008, 'Console session revoked')
+
+
+def test_sigterm_hangs_up_and_closes_1001(console):
+    """The stop signal only flags the session and hangs up the console
+    (an exception raised inside an RPC call would be swallowed); the relay
+    loop ending then names the reason."""
+    console.accept_in_thread()
+    h = _handler('/?token=%s' % TOKEN)
+    h.consoleauth.check_token.return_value = _info(console.port)
+
+    def relay(target):
+        h._target = mock.Mock()
+        h._shut_down_session(15, None)     # SIGTERM mid-relay
+        h._target.shutdown.assert_called_once_with(socket.SHUT_RDWR)
+        h._recheck_session()               # no more re-checks once stopping
+        h.consoleauth.check_session.assert_not_called()
+        raise h.CClose(1000, 'Target closed')
+    with mock.patch.object(wsp.ConsoleProxyRequestHandler, 'do_proxy',
+                           side_effect=relay), mock.patch('signal.signal'):
+        assert _close_of(h) == (1001, 'Console proxy is shutting down')
 
 
 def test_lost_browser_ends_session_quietly(console, caplog):
