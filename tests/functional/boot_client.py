@@ -408,10 +408,11 @@ class Api:
                                   message='servers in %s' % (statuses,))
 
 
-def start_api(cloud, timeout=60, workers=1):
-    """novalite-api on the cloud's port, answering."""
+def start_api(cloud, timeout=60, workers=1, netns=None):
+    """novalite-api on the cloud's port (in network namespace ``netns``
+    when given), answering."""
     import requests
-    daemon = cloud.start('api', extra_conf={'DEFAULT': {
+    daemon = cloud.start('api', netns=netns, extra_conf={'DEFAULT': {
         'osapi_compute_workers': workers, 'metadata_workers': 1}})
 
     def answers():
@@ -422,7 +423,8 @@ def start_api(cloud, timeout=60, workers=1):
             return requests.get(cloud.api_url, timeout=2).status_code == 200
         except requests.ConnectionError:
             return False
-    cloud_mod.wait_for(answers, timeout, message='novalite-api')
+    cloud_mod.wait_for(answers, timeout,
+                       message='novalite-api on %s' % cloud.api_url)
     return daemon
 
 

@@ -12,6 +12,7 @@ import json
 import pytest
 import requests
 
+from tests.functional import boot_client as bc
 from tests.functional.cloud import wait_for
 from tests.functional.conftest import CloudFactory
 from tests.functional.conftest import start_control_plane
@@ -43,18 +44,7 @@ class Client:
 
 def start_api(cloud, timeout=60):
     """Start novalite-api on the cloud's port and wait until it answers."""
-    daemon = cloud.start('api', extra_conf={'DEFAULT': {
-        'osapi_compute_workers': 1, 'metadata_workers': 1}})
-
-    def answers():
-        if daemon.proc.poll() is not None:
-            raise AssertionError('novalite-api exited: %s' % daemon.log())
-        try:
-            return requests.get(cloud.api_url, timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
-    wait_for(answers, timeout, message='novalite-api on %s' % cloud.api_url)
-    return daemon
+    return bc.start_api(cloud, timeout)
 
 
 def import_image(cloud, directory):

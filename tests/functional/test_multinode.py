@@ -110,21 +110,8 @@ def _start_compute(cloud, node):
 
 
 def _start_api(cloud, timeout=60):
-    import requests
-    daemon = cloud.start('api', netns=cloud.lab.netns['controller'],
-                         extra_conf={'DEFAULT': {'osapi_compute_workers': 1,
-                                                 'metadata_workers': 1}})
-
-    def answers():
-        if not daemon.running():
-            raise cloud_mod.HarnessError('novalite-api exited: %s'
-                                         % daemon.log()[-3000:])
-        try:
-            return requests.get(cloud.api_url, timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
-    wait_for(answers, timeout, message='novalite-api on %s' % cloud.api_url)
-    return daemon
+    return bc.start_api(cloud, timeout,
+                        netns=cloud.lab.netns['controller'])
 
 
 @pytest.fixture(scope='module')
