@@ -54,6 +54,9 @@ DISK = 'disk'
 DEFAULT_CMDLINE = 'root=/dev/vda console=tty0 console=ttyS0'
 _START_TIMEOUT = 60
 _POLL = 0.2
+# Seconds between asking libvirt to start a new guest and writing its DHCP
+# entry, so the start takes the network's lock first (see spawn).
+_PLUG_DELAY = 0.05
 
 #: libvirt domain state -> Nova power state.
 LIBVIRT_POWER_STATE = {
@@ -169,6 +172,10 @@ class LibvirtDriver(driver.ComputeDriver):
                     reason='%s stayed in libvirt state %d for %d s'
                     % (instance.uuid, state, timeout))
             green.sleep(_POLL)
+
+    def _start_logged(self, dom, instance):
+        with self._errors(instance, 'spawn'):
+            self._start(dom, instance)
 
     def _start(self, dom, instance):
         """Start a defined domain (restoring a managed save if any) and
@@ -445,23 +452,31 @@ class LibvirtDriver(driver.ComputeDriver):
         os.makedirs(inst_dir, exist_ok=True)
         os.chmod(inst_dir, 0o755)
         started = time.monotonic()
-        # The DHCP entry (a libvirt network update, the slowest step) is
-        # written while the disk is prepared and the domain defined and
-        # started: the guest's DHCP client asks seconds later, and retries.
-        plugging = green.spawn(self.plug_vifs, instance, network_info)
+        plugging = starting = None
         try:
             image = self._image_record(context, instance, image_meta)
             guest = self.build_guest(context, instance, image, network_info,
                                      inst_dir)
             with self._errors(instance, 'spawn'):
                 dom = self.conn.defineXML(guest.to_xml())
-                self._start(dom, instance)
+            # The DHCP entry is a live network update (~0.4 s: libvirt
+            # reloads dnsmasq) holding the network's lock, which starting
+            # the guest needs too for its port. Starting first lets QEMU
+            # run at once; the entry is written while QEMU initialises,
+            # long before the guest's DHCP client asks (it retries anyway).
+            starting = green.spawn(self._start_logged, dom, instance)
+            green.sleep(_PLUG_DELAY)
+            plugging = green.spawn(self.plug_vifs, instance, network_info)
+            starting.wait()
             plugging.wait()
         except Exception:
             with excutils.save_and_reraise_exception():
                 LOG.error('Spawning %s failed; cleaning up', instance.uuid)
-                with contextlib.suppress(Exception):
-                    plugging.wait()     # its entry must exist to go
+                for pending in (starting, plugging):
+                    if pending is not None:
+                        # the entry must exist before it can go
+                        with contextlib.suppress(Exception):
+                            pending.wait()
                 try:
                     self.destroy(context, instance, network_info)
                 except Exception:
