@@ -11,6 +11,7 @@ finds no host, the request's choices are given back and NoValidHost raised.
 
 import heapq
 import random
+import time
 
 from oslo_log import log as logging
 
@@ -63,13 +64,15 @@ class FilterScheduler:
             else 0
         manager = self.host_manager
         with manager.lock:
+            asked_at = time.monotonic()
             manager.forget_instances([u for u in uuids if u])
             try:
                 chosen = self._place_on(ctxt, request, uuids, num_alts)
             except exception.NoValidHost:
-                # A stale snapshot may predate the hosts that would fit
-                # (a compute that just came up): ask again once, fresh.
-                if manager.is_fresh():
+                # A snapshot taken before this request may predate the
+                # hosts that would fit (a compute that came up a moment
+                # ago): ask again once, fresh.
+                if manager.fetched_since(asked_at):
                     raise
                 manager.refresh(ctxt)
                 chosen = self._place_on(ctxt, request, uuids, num_alts)

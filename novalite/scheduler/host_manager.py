@@ -351,10 +351,10 @@ class HostManager:
             self.refresh(ctxt)
             return self._state_list
 
-    def is_fresh(self):
-        """True when the snapshot is younger than :meth:`refresh_interval`."""
-        return (self._fetched_at is not None and
-                time.monotonic() - self._fetched_at < self.refresh_interval())
+    def fetched_since(self, moment):
+        """True when the snapshot was fetched at or after ``moment``
+        (a ``time.monotonic()`` value)."""
+        return self._fetched_at is not None and self._fetched_at >= moment
 
     def refresh_interval(self):
         """Seconds a snapshot is used: ``host_state_refresh_seconds``, or

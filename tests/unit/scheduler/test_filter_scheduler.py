@@ -115,7 +115,23 @@ def test_stale_snapshot_is_fetched_again_before_no_valid_host(flags):
     assert chosen[0][0].service_host == 'late'
 
 
-def test_fresh_snapshot_is_not_fetched_again_for_no_valid_host():
+def test_recent_snapshot_from_before_the_request_is_fetched_again(flags):
+    # Regression (stack.sh): a snapshot taken a second before the compute
+    # registered, still inside the refresh window, answered "0 hosts".
+    flags(group='scheduler', host_state_refresh_seconds=3600)
+    source = fakes.Source()
+    sched = _scheduler(source)
+    sched.host_manager.refresh(nl_context.get_admin_context())
+    source.nodes.append(fakes.compute_node('late', node_id=1,
+                                           memory_mb=4096, vcpus=8,
+                                           local_gb=100))
+    source.service_list.append(fakes.service('late'))
+    chosen = _select(sched, fakes.spec())
+    assert chosen[0][0].service_host == 'late'
+    assert source.fetches == 2
+
+
+def test_snapshot_fetched_by_the_request_is_not_fetched_again():
     source = _source([1024])
     sched = _scheduler(source)
     with pytest.raises(exception.NoValidHost):
