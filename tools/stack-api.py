@@ -137,7 +137,22 @@ def _fixed_ip(server):
     return ''
 
 
+def _wait_for_hypervisor(api, timeout):
+    """Until a compute node with memory shows in os-hypervisors: a boot
+    before the compute has reported its resources can only fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, body = api('GET', '/os-hypervisors/detail')
+        if any(h.get('memory_mb', 0) > 0 and h.get('state') == 'up'
+               for h in body.get('hypervisors', [])):
+            return
+        time.sleep(0.5)
+    raise SystemExit('stack: no compute node is up after %d s (see '
+                     'compute.log)' % timeout)
+
+
 def ensure_demo(api, name, image, flavor, timeout):
+    _wait_for_hypervisor(api, timeout)
     servers = _servers_named(api, name)
     # one is kept: an ACTIVE one first, then any that is not ERROR
     servers.sort(key=lambda s: (s['status'] != 'ACTIVE',
