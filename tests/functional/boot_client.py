@@ -345,6 +345,26 @@ def events(cloud, uuid):
         (uuid,))
 
 
+def finished_events(cloud, uuid, timeout=30, at_least=None):
+    """:func:`events` once every one of them is finished: the compute and
+    conductor write an event's finish after the flow's last state save, so
+    a state seen settled does not mean its events are written yet.
+
+    :param at_least: ``{event name: count}`` that must be there too (an
+        event's start may land after another daemon settled the state).
+    """
+    def done():
+        evs = events(cloud, uuid)
+        if not evs or any(e['result'] is None for e in evs):
+            return None
+        for name, count in (at_least or {}).items():
+            if sum(1 for e in evs if e['event'] == name) < count:
+                return None
+        return evs
+    return cloud_mod.wait_for(done, timeout, interval=0.05,
+                              message='the events of %s finished' % uuid)
+
+
 def stop_daemons(cloud, timeout=20):
     """Stop every daemon of ``cloud``: all but the conductor at once, then
     the conductor (a daemon whose RPC call to a conductor already gone

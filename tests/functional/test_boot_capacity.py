@@ -120,7 +120,7 @@ def test_burst_spreads_and_fills_without_overcommit(env):
     [fault] = bc.faults(cloud, extra)
     assert fault['code'] == 500
     assert fault['message'].startswith('No valid host was found.')
-    evs = bc.events(cloud, extra)
+    evs = bc.finished_events(cloud, extra)
     assert [(e['event'], e['result']) for e in evs] == [
         ('conductor_schedule_and_build_instances', 'Error')]
 

@@ -50,7 +50,14 @@ def _act(env, uuid, task_state, action, method, expect, **kwargs):
     row = bc.wait_for_states(cloud, [uuid], accept=(expect[0],))[uuid]
     assert (row['vm_state'], row['task_state'], row['power_state']) == \
         (expect[0], None, expect[1])
-    last = bc.events(cloud, uuid)[-1]
+    # The event is finished once the flow is done, a moment after the
+    # state settled (as in Nova, whose EventReporter exits after the save).
+    def finished():
+        last = bc.events(cloud, uuid)[-1]
+        return last if last['result'] is not None and \
+            last['action'] == action else None
+    last = bc.cloud_mod.wait_for(finished, 30, interval=0.05,
+                                 message='%s event finished' % action)
     assert (last['action'], last['result'], last['host']) == \
         (action, 'Success', row['host'])
     return row
@@ -78,7 +85,7 @@ def test_every_power_action_moves_states_as_nova_documents(env):
     _act(env, uuid, 'rebooting_hard', 'reboot', 'reboot_instance',
          ('active', RUNNING), reboot_type='HARD')
     cloud, _client = env
-    events = [e['event'] for e in bc.events(cloud, uuid)]
+    events = [e['event'] for e in bc.finished_events(cloud, uuid)]
     assert events[-9:] == [
         'compute_stop_instance', 'compute_start_instance',
         'compute_reboot_instance', 'compute_pause_instance',
@@ -115,7 +122,7 @@ def test_failed_reboot_of_a_running_guest_keeps_it_active_with_a_fault(env):
     [fault] = bc.faults(cloud, uuid)
     assert fault['message'].startswith('Virt driver error: fake HARD reboot')
     assert fault['host'] == 'rebootfail'
-    last = bc.events(cloud, uuid)[-1]
+    last = bc.finished_events(cloud, uuid)[-1]
     assert (last['event'], last['result']) == ('compute_reboot_instance',
                                                'Error')
     assert cloud.sql('SELECT message FROM instance_actions WHERE '

@@ -52,7 +52,7 @@ def test_failing_host_reschedules_to_a_good_one(factory, client_for):
     rescheduled = 0
     for uuid in uuids:
         evs = [(e['event'], e['host'], e['result'])
-               for e in bc.events(cloud, uuid)]
+               for e in bc.finished_events(cloud, uuid)]
         assert ('compute_build_and_run_instance', rows[uuid]['host'],
                 'Success') in evs
         if ('compute_build_and_run_instance', 'bad', 'Error') in evs:
@@ -94,7 +94,9 @@ def test_every_host_failing_ends_in_no_valid_host(factory, client_for):
         assert faults[0]['message'].startswith('No valid host was found.')
         assert 'Exceeded max scheduling attempts 3' in faults[0]['message']
         evs = [(e['event'], e['host'], e['result'])
-               for e in bc.events(cloud, uuid)]
+               for e in bc.finished_events(
+                   cloud, uuid,
+                   at_least={'compute_build_and_run_instance': 3})]
         builds = [e for e in evs if e[0] == 'compute_build_and_run_instance']
         # Three different hosts tried, each failing.
         assert len(builds) == 3, evs
@@ -129,6 +131,7 @@ def test_fewer_hosts_than_attempts_ends_in_no_valid_host(factory,
     [fault] = bc.faults(cloud, uuid)
     assert fault['message'] == ('No valid host was found. There are not '
                                 'enough hosts available.')
-    builds = [e for e in bc.events(cloud, uuid)
+    builds = [e for e in bc.finished_events(
+        cloud, uuid, at_least={'compute_build_and_run_instance': 2})
               if e['event'] == 'compute_build_and_run_instance']
     assert sorted(e['host'] for e in builds) == ['bad1', 'bad2']
