@@ -115,10 +115,16 @@ def _port_open(host, port):
         return False
 
 
+def _check_database():
+    from novalite.db import migration
+    migration.check_database()
+
+
 def main():
     def _start():
         _embedded_defaults()
-        common.setup('novalite-all', uses_db=True, prepare=_prepare)
+        common.setup('novalite-all', db_check=_check_database,
+                     prepare=_prepare)
         common.check_compute_driver()
         group = ServiceGroup(
             [service.Service.create(binary=binary, topic=topic,

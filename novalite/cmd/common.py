@@ -21,11 +21,12 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-def setup(binary, argv=None, uses_db=False, prepare=None):
+def setup(binary, argv=None, db_check=None, prepare=None):
     """Parse config, set up logging and RPC, arm the DB guard.
 
-    :param uses_db: True for the conductor only; everywhere else remotable
-        object calls go to the conductor and DB access raises.
+    :param db_check: the conductor's (and novalite-all's) start-up check of
+        its database; without it remotable object calls go to the
+        conductor and DB access raises.
     :param prepare: called right after parsing, before any check (for
         novalite-all's embedded defaults).
     :raises: ConfigError for a bad option value, an unusable transport or
@@ -42,8 +43,8 @@ def setup(binary, argv=None, uses_db=False, prepare=None):
     check_option_values()
     objects.register_all()
     rpc.check_transport()
-    if uses_db:
-        check_database()
+    if db_check is not None:
+        db_check()
     else:
         obj_base.use_conductor(binary)
     for check in _PREFLIGHT.get(binary, ()):
@@ -107,34 +108,6 @@ def check_compute_driver(conf_obj=None):
                                     % name)
 
 
-def check_database():
-    """Fail at start-up when ``[database] connection`` is unusable or the
-    database was never synced.
-
-    :raises: ConfigError naming ``[database] connection``.
-    """
-    from alembic import script as alembic_script
-
-    from novalite.db import api as db_api
-    from novalite.db import migration
-
-    db_api.check_connection()
-    current = migration.db_version()
-    head = alembic_script.ScriptDirectory(
-        migration.migrations_path()).get_current_head()
-    if current is None:
-        raise exception.ConfigError(
-            option='[database] connection',
-            reason='the database has no schema; run "novalite-manage db '
-                   'sync" first')
-    if current != head:
-        LOG.warning('Database schema is at revision %s, this release '
-                    'expects %s; run "novalite-manage db sync"', current, head)
-    # The launcher may fork workers next: none of them may inherit the
-    # sockets of this process's pool.
-    db_api.dispose()
-
-
 # Start-up checks particular to one daemon, run after setup().
 _PREFLIGHT = {'novalite-compute': (check_compute_driver,)}
 
@@ -155,10 +128,10 @@ def run(binary, func):
 
 
 def serve_rpc(binary, topic, manager, workers=None, argv=None,
-              uses_db=False):
+              db_check=None):
     """Entry-point body of an RPC daemon (conductor, scheduler, ...)."""
     def _start():
-        setup(binary, argv, uses_db=uses_db)
+        setup(binary, argv, db_check=db_check)
         server = service.Service.create(binary=binary, topic=topic,
                                         manager=manager)
         service.serve(server, workers=workers() if callable(workers)

@@ -6,8 +6,13 @@ import sys
 from alembic import command as alembic_command
 from alembic import config as alembic_config
 from alembic import migration as alembic_migration
+from alembic import script as alembic_script
+from oslo_log import log as logging
 
 from novalite.db import api
+from novalite import exception
+
+LOG = logging.getLogger(__name__)
 
 
 def migrations_path():
@@ -48,3 +53,26 @@ def db_version():
     with engine.connect() as connection:
         return alembic_migration.MigrationContext.configure(
             connection).get_current_revision()
+
+
+def check_database():
+    """Fail at start-up when ``[database] connection`` is unusable or the
+    database was never synced.
+
+    :raises: ConfigError naming ``[database] connection``.
+    """
+    api.check_connection()
+    current = db_version()
+    head = alembic_script.ScriptDirectory(
+        migrations_path()).get_current_head()
+    if current is None:
+        raise exception.ConfigError(
+            option='[database] connection',
+            reason='the database has no schema; run "novalite-manage db '
+                   'sync" first')
+    if current != head:
+        LOG.warning('Database schema is at revision %s, this release '
+                    'expects %s; run "novalite-manage db sync"', current, head)
+    # The launcher may fork workers next: none of them may inherit the
+    # sockets of this process's pool.
+    api.dispose()
