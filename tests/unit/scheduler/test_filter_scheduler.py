@@ -98,6 +98,14 @@ def test_no_valid_host_when_there_are_no_hosts():
         _select(sched, fakes.spec())
 
 
+def _add_late_host(source):
+    """A compute that registers after the scheduler's snapshot."""
+    source.nodes.append(fakes.compute_node('late', node_id=1,
+                                           memory_mb=4096, vcpus=8,
+                                           local_gb=100))
+    source.service_list.append(fakes.service('late'))
+
+
 def test_stale_snapshot_is_fetched_again_before_no_valid_host(flags):
     # Regression: the first boot after a compute registered failed with
     # NoValidHost because a stale snapshot without that host was served.
@@ -107,10 +115,7 @@ def test_stale_snapshot_is_fetched_again_before_no_valid_host(flags):
     sched.host_manager.background_refresh = True
     sched.host_manager.refresh(nl_context.get_admin_context())
     sched.host_manager._fetched_at -= 5  # older than the refresh window
-    source.nodes.append(fakes.compute_node('late', node_id=1,
-                                           memory_mb=4096, vcpus=8,
-                                           local_gb=100))
-    source.service_list.append(fakes.service('late'))
+    _add_late_host(source)
     chosen = _select(sched, fakes.spec())
     assert chosen[0][0].service_host == 'late'
 
@@ -122,10 +127,7 @@ def test_recent_snapshot_from_before_the_request_is_fetched_again(flags):
     source = fakes.Source()
     sched = _scheduler(source)
     sched.host_manager.refresh(nl_context.get_admin_context())
-    source.nodes.append(fakes.compute_node('late', node_id=1,
-                                           memory_mb=4096, vcpus=8,
-                                           local_gb=100))
-    source.service_list.append(fakes.service('late'))
+    _add_late_host(source)
     chosen = _select(sched, fakes.spec())
     assert chosen[0][0].service_host == 'late'
     assert source.fetches == 2
