@@ -30,6 +30,8 @@ command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] \
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 command -v mariadb-admin >/dev/null 2>&1 || missing+=(mariadb-client)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# the compute's privileged helper starts through sudo when it is not root
+command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 
 if [ ${#missing[@]} -gt 0 ]; then
     [ -z "${NOVALITE_SKIP_APT:-}" ] || die "missing ${missing[*]} and NOVALITE_SKIP_APT is set"

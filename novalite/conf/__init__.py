@@ -15,6 +15,7 @@ from novalite.conf import fake
 from novalite.conf import image
 from novalite.conf import libvirt
 from novalite.conf import network
+from novalite.conf import privsep
 from novalite.conf import quota
 from novalite.conf import scheduler
 from novalite.conf import service
@@ -24,5 +25,5 @@ CONF = cfg.CONF
 
 for _module in (api, compute, conductor, consoleauth, database, fake, image,
                 libvirt,
-                network, quota, scheduler, service, vnc):
+                network, privsep, quota, scheduler, service, vnc):
     _module.register_opts(CONF)

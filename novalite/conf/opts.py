@@ -11,6 +11,7 @@ from novalite.conf import fake
 from novalite.conf import image
 from novalite.conf import libvirt
 from novalite.conf import network
+from novalite.conf import privsep
 from novalite.conf import quota
 from novalite.conf import scheduler
 from novalite.conf import service
@@ -18,7 +19,7 @@ from novalite.conf import vnc
 
 _MODULES = (api, compute, conductor, consoleauth, database, fake, image,
             libvirt,
-            network, quota, scheduler, service, vnc)
+            network, privsep, quota, scheduler, service, vnc)
 
 
 def list_opts():

@@ -17,11 +17,11 @@ knows the network's shape.
 import xml.etree.ElementTree as ET
 
 import netaddr
-from oslo_concurrency import processutils
 from oslo_log import log as logging
 
 from novalite import exception
 from novalite.network import linux_net
+from novalite import privsep
 
 LOG = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class FlatNetwork:
         try:
             linux_net.release_dhcp_lease(self.bridge, host['ip'],
                                          host['mac'])
-        except (OSError, processutils.ProcessExecutionError) as exc:
+        except privsep.FAILURES as exc:
             LOG.warning('Could not release the DHCP lease of %s (%s): %s',
                         host['ip'], host['mac'], exc)
 

@@ -7,73 +7,38 @@ them to the metadata API (``host:port``). Each rule carries the comment
 ``novalite-metadata:<bridge>`` so it is found again by name: adding is
 idempotent (an identical rule is kept, one with another destination is
 replaced) and removing takes every rule of that bridge.
+
+The commands themselves run in novalite's privileged helper
+(:mod:`novalite.privsep.linux_net`), which checks every argument: this
+module is what the rest of novalite calls.
 """
 
-import os
-import shlex
-import shutil
-
-from oslo_concurrency import processutils
 from oslo_log import log as logging
+
+from novalite.privsep import linux_net as priv_net
 
 LOG = logging.getLogger(__name__)
 
-METADATA_ADDRESS = '169.254.169.254'
-_CHAIN = 'PREROUTING'
-
-
-def _comment(bridge):
-    return 'novalite-metadata:%s' % bridge
-
-
-def metadata_rule(bridge, host, port):
-    """The rule specification (after ``-A PREROUTING``) of the redirect."""
-    return ['-i', bridge, '-d', METADATA_ADDRESS + '/32', '-p', 'tcp',
-            '-m', 'tcp', '--dport', '80',
-            '-m', 'comment', '--comment', _comment(bridge),
-            '-j', 'DNAT', '--to-destination', '%s:%d' % (host, int(port))]
-
-
-def _search_path():
-    # daemons may run with a PATH that lacks the sbin directories
-    return os.environ.get('PATH', os.defpath) + ':/usr/sbin:/sbin'
-
-
-def _iptables(*args):
-    path = _search_path()
-    binary = shutil.which('iptables', path=path) or 'iptables'
-    out, _err = processutils.execute(binary, '-w', '-t', 'nat', *args,
-                                     env_variables={'LC_ALL': 'C',
-                                                    'PATH': path})
-    return out
-
-
-def _our_rules(bridge):
-    """``bridge``'s rules as argument lists (``-A PREROUTING ...``), the
-    way ``iptables -S`` prints them (the comment in quotes)."""
-    marker = _comment(bridge)
-    rules = []
-    for line in _iptables('-S', _CHAIN).splitlines():
-        words = shlex.split(line)
-        if words[:2] == ['-A', _CHAIN] and marker in words:
-            rules.append(words)
-    return rules
+METADATA_ADDRESS = priv_net.METADATA_ADDRESS
+metadata_rule = priv_net.metadata_rule
 
 
 def ensure_metadata_redirect(bridge, host, port):
     """Add the redirect of ``bridge`` to ``host:port`` unless it is there.
 
     :returns: True when a rule was added.
+    :raises: ValueError for a bridge, address or port that is not one;
+        ProcessExecutionError when iptables fails.
     """
-    spec = metadata_rule(bridge, host, port)
-    try:
-        _iptables('-C', _CHAIN, *spec)
+    wanted = (host, int(port))
+    # lists here, tuples when they come over the privsep channel
+    rules = [tuple(rule) for rule in priv_net.metadata_rules(bridge)]
+    if wanted in rules:
         return False
-    except processutils.ProcessExecutionError:
-        pass
     # Any rule of ours for this bridge points elsewhere: replace it.
-    remove_metadata_redirect(bridge)
-    _iptables('-I', _CHAIN, '1', *spec)
+    for other in rules:
+        priv_net.delete_metadata_rule(bridge, *other)
+    priv_net.add_metadata_rule(bridge, host, int(port))
     LOG.info('Redirecting %s:80 from %s to the metadata API at %s:%s',
              METADATA_ADDRESS, bridge, host, port)
     return True
@@ -82,20 +47,15 @@ def ensure_metadata_redirect(bridge, host, port):
 def remove_metadata_redirect(bridge):
     """Delete every metadata redirect of ``bridge``; returns how many."""
     count = 0
-    for words in _our_rules(bridge):
-        _iptables('-D', *words[1:])
-        count += 1
+    for host, port in priv_net.metadata_rules(bridge):
+        if priv_net.delete_metadata_rule(bridge, host, port):
+            count += 1
     return count
 
 
 def metadata_redirect_packets(bridge):
     """Packets that matched ``bridge``'s redirect so far (None: no rule)."""
-    marker = _comment(bridge)
-    total = None
-    for line in _iptables('-L', _CHAIN, '-n', '-v', '-x').splitlines():
-        if marker in line:
-            total = (total or 0) + int(line.split()[0])
-    return total
+    return priv_net.metadata_rule_packets(bridge)
 
 
 def release_dhcp_lease(bridge, ip, mac):
@@ -106,12 +66,8 @@ def release_dhcp_lease(bridge, ip, mac):
     lease expires, and dnsmasq refuses it to the next guest that is given
     it. :returns: False when ``dhcp_release`` is not installed.
     """
-    binary = shutil.which('dhcp_release', path=_search_path())
-    if binary is None:
+    if not priv_net.dhcp_release(bridge, str(ip), mac):
         LOG.warning('dhcp_release (dnsmasq-utils) is not installed: the '
                     'lease of %s stays with %s until it expires', ip, mac)
         return False
-    processutils.execute(binary, bridge, str(ip), mac,
-                         env_variables={'LC_ALL': 'C',
-                                        'PATH': _search_path()})
     return True

@@ -3,6 +3,25 @@
 import pytest
 
 from novalite import conf
+from novalite import privsep
+
+
+@pytest.fixture(autouse=True)
+def no_privsep_daemon(monkeypatch):
+    """No unit test starts the privileged helper (as root it would run
+    iptables on the host): a privileged call that is not mocked fails."""
+    def refuse(method=None):
+        raise AssertionError('a unit test reached a privsep entrypoint')
+    monkeypatch.setattr(privsep.sys_admin_pctxt, 'start', refuse)
+
+
+@pytest.fixture
+def privileged():
+    """Run privsep entrypoints in this process (their commands must be
+    mocked), as the privileged daemon runs them."""
+    privsep.sys_admin_pctxt.set_client_mode(False)
+    yield
+    privsep.sys_admin_pctxt.set_client_mode(True)
 
 
 @pytest.fixture

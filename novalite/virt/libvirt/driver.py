@@ -27,7 +27,6 @@ import time
 import xml.etree.ElementTree as ET
 
 import libvirt
-from oslo_concurrency import processutils
 from oslo_log import log as logging
 from oslo_utils import excutils
 from oslo_utils import units
@@ -39,6 +38,8 @@ from novalite import green
 from novalite.image import cache as image_cache
 from novalite.network import flat
 from novalite.network import linux_net
+from novalite import privsep
+from novalite.privsep import console as priv_console
 from novalite.virt import driver
 from novalite.virt.libvirt import config
 from novalite.virt.libvirt import host as libvirt_host
@@ -254,10 +255,10 @@ class LibvirtDriver(driver.ComputeDriver):
         try:
             linux_net.ensure_metadata_redirect(
                 self.network.bridge, host, CONF.metadata_listen_port)
-        except (OSError, processutils.ProcessExecutionError) as exc:
+        except privsep.FAILURES as exc:
             # Not fatal: the tiny guest also asks the gateway directly.
             LOG.error('Cannot redirect %s:80 to the metadata API at %s:%s '
-                      '(iptables needs root or CAP_NET_ADMIN): %s',
+                      '(privileged helper, [novalite_privsep]): %s',
                       linux_net.METADATA_ADDRESS, host,
                       CONF.metadata_listen_port, exc)
 
@@ -637,8 +638,12 @@ class LibvirtDriver(driver.ComputeDriver):
     # -- consoles -------------------------------------------------------------
 
     def get_console_output(self, context, instance):
+        """The end of the serial console log (at most ``[libvirt]
+        console_log_max_bytes``). virtlogd writes it 0600 as root: when
+        the compute cannot open it, the privileged helper reads it."""
         self._lookup(instance)
-        path = os.path.join(self.instance_dir(instance), CONSOLE_LOG)
+        path = os.path.abspath(os.path.join(self.instance_dir(instance),
+                                            CONSOLE_LOG))
         limit = CONF.libvirt.console_log_max_bytes
         try:
             with open(path, 'rb') as f:
@@ -648,13 +653,20 @@ class LibvirtDriver(driver.ComputeDriver):
                 data = f.read()
         except FileNotFoundError:
             return ''
-        except PermissionError as exc:
-            # virtlogd writes the log as root, mode 0600
-            raise exception.VirtDriverError(
-                reason='cannot read the console log of %s (novalite-compute '
-                       'needs root or CAP_DAC_READ_SEARCH): %s'
-                       % (instance.uuid, exc))
+        except PermissionError:
+            data = self._read_console_log_privileged(instance, path, limit)
         return data.decode('utf-8', 'replace')
+
+    @staticmethod
+    def _read_console_log_privileged(instance, path, limit):
+        try:
+            return priv_console.read_console_log(path, limit)
+        except FileNotFoundError:
+            return b''
+        except privsep.FAILURES as exc:
+            raise exception.VirtDriverError(
+                reason='cannot read the console log of %s through the '
+                       'privileged helper: %s' % (instance.uuid, exc))
 
     def get_vnc_console(self, context, instance):
         dom = self._lookup(instance)

@@ -131,6 +131,25 @@ def test_console_output_before_any_output_is_empty(drv):
     assert drv.get_console_output(None, _instance()) == ''
 
 
+def test_a_log_the_compute_cannot_open_is_read_by_the_helper(
+        drv, monkeypatch):
+    """virtlogd writes the log 0600 as root: a compute running as
+    novalite reads it through the privileged helper."""
+    def denied(path, mode='r'):
+        raise PermissionError(13, 'Permission denied', path)
+    inst = _instance()
+    drv.conn_mock.lookupByUUIDString.return_value = _dom()
+    helper = mock.Mock(return_value=b'login:')
+    monkeypatch.setattr(lv_driver, 'open', denied, raising=False)
+    monkeypatch.setattr(lv_driver.priv_console, 'read_console_log', helper)
+    assert drv.get_console_output(None, inst) == 'login:'
+    path = os.path.join(drv.instance_dir(inst), 'console.log')
+    helper.assert_called_once_with(os.path.abspath(path), 100 * 1024)
+    helper.side_effect = ValueError('not below instances_path')
+    with pytest.raises(exception.VirtDriverError):
+        drv.get_console_output(None, inst)
+
+
 def _cache(tmp_path):
     cache = mock.Mock()
     cache.fetch.side_effect = lambda ctxt, image_id, image=None: str(
