@@ -26,7 +26,8 @@ DEST=$(cd "$DEST" && pwd)
 if [ "$(installed_version)" != "$VERSION" ] || [ ! -f "$DEST/core/rfb.js" ]; then
     if ! command -v npm >/dev/null; then
         echo "install-novnc: npm not found; installing Debian's npm" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            --no-install-recommends npm >&2
     fi
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
