@@ -217,6 +217,23 @@ save_settings
 
 # --- 4. configuration ----------------------------------------------------------
 
+# novalite-compute runs as novalite; its privileged helper (oslo.privsep)
+# starts through sudo, which etc/sudoers.d/novalite-privsep allows for that
+# one command: installed with this stack's venv and config file in it.
+install_sudoers() {
+    local dest=/etc/sudoers.d/novalite-privsep rule tmp
+    [[ "$VENV$CONF" =~ ^/[A-Za-z0-9_./-]+$ ]] \
+        || die "venv $VENV or config $CONF: a path sudoers cannot hold"
+    rule=$(cat "$REPO/etc/sudoers.d/novalite-privsep")
+    rule=${rule//\/opt\/novalite\/venv\//$VENV/}
+    rule=${rule//\/etc\/novalite\/novalite\\.conf/${CONF//./\\.}}
+    tmp=$(mktemp)
+    printf '%s\n' "$rule" >"$tmp"
+    if ! visudo -cqf "$tmp"; then rm -f "$tmp"; die "visudo rejects the rule for $dest"; fi
+    if cmp -s "$tmp" "$dest"; then rm -f "$tmp"
+    else install -m 0440 -o root -g root "$tmp" "$dest"; rm -f "$tmp"; say "    installed $dest"; fi
+}
+
 stage "config $CONF"
 mkdir -p "$CONF_DIR" "$STATE_DIR/instances" "$STATE_DIR/images" \
     "$STATE_DIR/lock" "$RUN_DIR"
@@ -225,6 +242,7 @@ if [ $use_systemd = 1 ]; then
     getent passwd novalite >/dev/null || useradd -r -g novalite \
         -G libvirt,kvm -d "$STATE_DIR" -s /usr/sbin/nologin novalite
     chown -R novalite:novalite "$STATE_DIR"
+    install_sudoers
 fi
 # QEMU (libvirt-qemu) reads the instance disks below state_path
 chmod 0755 "$STATE_DIR" "$STATE_DIR/instances" "$STATE_DIR/images"

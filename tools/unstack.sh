@@ -147,6 +147,7 @@ fi
 if [ "$use_systemd" = 1 ]; then
     rm -f /etc/systemd/system/novalite-*.service
     rm -rf /etc/systemd/system/novalite-*.service.d
+    rm -f /etc/sudoers.d/novalite-privsep
     systemctl daemon-reload
 fi
 rm -f "$CONF" "$DB_CONF"
