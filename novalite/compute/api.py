@@ -168,15 +168,14 @@ class API:
                 flavor.root_gb:
             raise exception.FlavorDiskTooSmall()
 
-    def _allowed_count(self, context, flavor, min_count, max_count):
+    def _allowed_count(self, context, flavor, min_count, max_count,
+                       quota):
         """How many instances fit in the quota, between min and max.
 
+        :param quota: ``{'limits': ..., 'usage': ...}`` of the project.
         :raises: TooManyInstances when not even ``min_count`` fit.
         """
-        limits = quota_obj.get_limits(context, context.project_id)
-        usage = quota_obj.count_usage(context, context.project_id,
-                                      resources=('instances', 'cores',
-                                                 'ram'))
+        limits, usage = quota['limits'], quota['usage']
         per = {'instances': 1, 'cores': flavor.vcpus,
                'ram': flavor.memory_mb}
         count = max_count
@@ -196,11 +195,12 @@ class API:
                 allowed=limits.get('instances'))
         return count
 
-    def _check_group_quota(self, context, group, count):
+    def _check_group_quota(self, context, group, count, limits=None):
         if group is None:
             return
-        limit = quota_obj.get_limits(context, context.project_id)[
-            'server_group_members']
+        if limits is None:
+            limits = quota_obj.get_limits(context, context.project_id)
+        limit = limits['server_group_members']
         if limit >= 0 and len(group.members) + count > limit:
             raise exception.OverQuota(overs='server_group_members')
 
@@ -222,7 +222,10 @@ class API:
             raise exception.FlavorNotFound(flavor_id=flavor.flavorid)
         self._check_image(flavor, image)
         metadata = dict(metadata or {})
-        self._check_metadata_quota(context, metadata)
+        # Limits and usage in one conductor call, for every check below.
+        quota = quota_obj.Quotas.get_limits_and_usage(
+            context, context.project_id, None, ['instances', 'cores', 'ram'])
+        self._check_metadata_quota(context, metadata, quota['limits'])
         key_data = None
         if key_name is not None:
             key_data = objects.KeyPair.get_by_name(
@@ -235,8 +238,9 @@ class API:
                     not context.is_admin:
                 raise exception.InstanceGroupNotFound(
                     group_uuid=hints['group'])
-        count = self._allowed_count(context, flavor, min_count, max_count)
-        self._check_group_quota(context, group, count)
+        count = self._allowed_count(context, flavor, min_count, max_count,
+                                    quota)
+        self._check_group_quota(context, group, count, quota['limits'])
 
         reservation_id = 'r-' + uuidutils.generate_uuid()[:8]
         image_props = dict((image or {}).get('properties') or {})
@@ -467,9 +471,10 @@ class API:
 
     # -- metadata ---------------------------------------------------------------
 
-    def _check_metadata_quota(self, context, metadata):
-        limit = quota_obj.get_limits(context, context.project_id)[
-            'metadata_items']
+    def _check_metadata_quota(self, context, metadata, limits=None):
+        if limits is None:
+            limits = quota_obj.get_limits(context, context.project_id)
+        limit = limits['metadata_items']
         if limit >= 0 and len(metadata) > limit:
             raise exception.MetadataLimitExceeded(allowed=limit)
 

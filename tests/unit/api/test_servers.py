@@ -384,10 +384,13 @@ def test_list_with_paging_links_and_unknown_status(api):
 
 
 def test_instance_group_missing_is_400(api):
+    from novalite.objects import quotas as quota_obj
     with mock.patch.object(objects.Flavor, 'get_by_flavor_id',
                            return_value=fakes.flavor()), \
-            mock.patch.object(objects.Quotas, 'get_project_overrides',
-                              return_value={}), \
+            mock.patch.object(objects.Quotas, 'get_limits_and_usage',
+                              return_value={
+                                  'limits': quota_obj.default_limits(),
+                                  'usage': {}}), \
             mock.patch.object(objects.InstanceGroup, 'get_by_uuid',
                               side_effect=exception.InstanceGroupNotFound(
                                   group_uuid='x')):
