@@ -24,11 +24,11 @@ privsep_group = cfg.OptGroup(
     help='novalite-compute does its few privileged operations (the '
          'metadata DNAT rule, releasing DHCP leases, reading guests\' '
          'console logs) in an oslo.privsep daemon that keeps only '
-         '``capabilities``. Running as root the compute forks it; '
-         'running as another user it starts it with ``sudo -n '
+         '``capabilities``. The compute starts it as ``sudo -n '
          '<venv>/bin/privsep-helper --config-file ... --privsep_context '
          'novalite.privsep.sys_admin_pctxt --privsep_sock_path ...`` '
-         '(etc/sudoers.d/novalite-privsep allows exactly that) unless '
+         '(etc/sudoers.d/novalite-privsep allows exactly that; without '
+         '``sudo -n`` when the compute runs as root) unless '
          '``helper_command`` says otherwise.')
 
 

@@ -5,17 +5,21 @@ entrypoints (:mod:`novalite.privsep.linux_net`,
 novalite-compute never runs as root for these few operations; each is a
 small function that checks its arguments and runs in a privsep daemon
 holding only ``[novalite_privsep] capabilities``. The daemon starts on
-the first call:
+the first call, as a new process that connects back to a socket of the
+caller (oslo.privsep's "rootwrap" method):
 
-- as root (tests, ``novalite-all``, stack.sh without systemd) it is forked
-  from the caller, which already has every privilege (oslo.privsep's
-  ``Method.FORK``);
-- as any other user (the systemd unit runs ``User=novalite``) it is
+- as any user but root (the systemd unit runs ``User=novalite``) it is
   ``sudo -n <venv>/bin/privsep-helper --config-file <each config file>
   --privsep_context novalite.privsep.sys_admin_pctxt --privsep_sock_path
   <socket>``, the one command ``etc/sudoers.d/novalite-privsep`` allows;
-  ``[novalite_privsep] helper_command`` replaces everything before
-  ``--privsep_context``.
+- as root (tests, ``novalite-all``, stack.sh without systemd) the same
+  command without ``sudo -n``.
+
+It is never forked from the caller (oslo.privsep's ``Method.FORK``): a
+fork of a running daemon would carry its eventlet hub, and so its
+oslo.messaging heartbeats, into the helper, which then talks AMQP on the
+caller's connection. ``[novalite_privsep] helper_command`` replaces
+everything before ``--privsep_context``.
 
 Entrypoints validate their arguments themselves: the check runs in the
 privileged daemon, whatever the unprivileged caller sent.
@@ -41,14 +45,8 @@ FAILURES = (daemon.FailedToDropPrivileges, daemon.ProtocolError,
 
 
 class _Context(priv_context.PrivContext):
-    """A PrivContext that forks its daemon when the caller is root and
-    names the venv's ``privsep-helper`` by its full path for sudo."""
-
-    def start(self, method=None):
-        if method is None:
-            method = (priv_context.Method.FORK if os.geteuid() == 0
-                      else priv_context.Method.ROOTWRAP)
-        super().start(method)
+    """A PrivContext that runs the venv's ``privsep-helper`` by its full
+    path, through ``sudo -n`` unless the caller is root."""
 
     def helper_command(self, sockpath):
         if self.conf.helper_command:
@@ -57,11 +55,12 @@ class _Context(priv_context.PrivContext):
 
 
 def default_helper_command(pypath, sockpath):
-    """``sudo -n <venv>/bin/privsep-helper`` with this process's config
+    """``[sudo -n] <venv>/bin/privsep-helper`` with this process's config
     files, the context and the socket, in oslo.privsep's argument order
-    (the order the sudoers rule spells out)."""
+    (the order the sudoers rule spells out); ``sudo -n`` unless this
+    process is root."""
     helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
-    cmd = ['sudo', '-n', helper]
+    cmd = [helper] if os.geteuid() == 0 else ['sudo', '-n', helper]
     for path in _parsed('config_file') or []:
         cmd.extend(['--config-file', path])
     directory = _parsed('config_dir')  # oslo.config keeps the last one

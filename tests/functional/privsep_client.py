@@ -1,13 +1,11 @@
-"""The unprivileged side of tests/functional/test_privsep.py.
+"""The caller's side of tests/functional/test_privsep.py.
 
-``python -m tests.functional.privsep_client MODE CONF LOG [UID GID]``,
-run inside the test's network namespace, monkey-patched like
-novalite-compute. MODE ``sudo``: already a plain user, the helper starts
-through ``sudo -n <venv>/bin/privsep-helper ...`` (the default helper
-command). MODE ``fork``: started as root, forks the helper first, then
-drops to UID/GID (oslo.privsep's start-then-drop pattern). Either way it
-then does the compute's privileged work through novalite's entrypoints
-and prints a JSON report on its last line.
+``python -m tests.functional.privsep_client CONF LOG``, run inside the
+test's network namespace, monkey-patched like novalite-compute, as a
+plain user (the helper starts through ``sudo -n <venv>/bin/privsep-helper
+...``) or as root (the same helper without sudo). It does the compute's
+privileged work through novalite's entrypoints and prints a JSON report
+on its last line.
 """
 
 from novalite import green
@@ -19,7 +17,6 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 from oslo_privsep import capabilities  # noqa: E402
-from oslo_privsep import priv_context  # noqa: E402
 
 from novalite import conf  # noqa: E402
 from novalite.network import linux_net  # noqa: E402
@@ -31,9 +28,8 @@ BRIDGE, GATEWAY, PORT = 'nlbr0', '10.0.0.1', 8775
 
 
 def _helper_status(marker):
-    """uid and effective capabilities of the privsep daemon: this
-    process's child (``marker`` None: forked) or the ``privsep-helper``
-    whose command line holds ``marker``."""
+    """uid and effective capabilities of the privsep daemon: the
+    ``privsep-helper`` whose command line holds ``marker``."""
     for pid in filter(str.isdigit, os.listdir('/proc')):
         if int(pid) == os.getpid():
             continue
@@ -45,8 +41,7 @@ def _helper_status(marker):
                               if ':' in line)
         except OSError:
             continue
-        if (int(status['PPid']) == os.getpid() if marker is None
-                else marker in cmdline and 'privsep-helper' in cmdline):
+        if marker in cmdline and 'privsep-helper' in cmdline:
             eff = int(status['CapEff'], 16)
             return {'uid': int(status['Uid'].split()[0]),
                     'caps': sorted(name for value, name in
@@ -64,14 +59,8 @@ def _refused(call):
 
 
 def main():
-    mode, conf_file, log_path = sys.argv[1:4]
+    conf_file, log_path = sys.argv[1:3]
     conf.CONF(['--config-file', conf_file], project='novalite')
-    if mode == 'fork':
-        privsep.sys_admin_pctxt.start(priv_context.Method.FORK)
-        uid, gid = int(sys.argv[4]), int(sys.argv[5])
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
     report = {'uid': os.getuid(), 'euid': os.geteuid()}
     try:
         open(log_path, 'rb').close()
@@ -97,7 +86,7 @@ def main():
         'address_with_args': _refused(lambda: priv_net.dhcp_release(
             BRIDGE, '10.0.0.5 --help', 'fa:16:3e:00:00:05')),
     }
-    report['helper'] = _helper_status(None if mode == 'fork' else conf_file)
+    report['helper'] = _helper_status(conf_file)
     privsep.sys_admin_pctxt.stop()
     print(json.dumps(report))
 
