@@ -64,6 +64,7 @@ def check_mac(mac):
 
 
 def comment(bridge):
+    """The iptables comment that marks ``bridge``'s redirect as ours."""
     return 'novalite-metadata:%s' % bridge
 
 

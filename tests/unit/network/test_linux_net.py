@@ -121,6 +121,19 @@ def test_every_command_goes_through_an_entrypoint(monkeypatch):
                                               'fa:16:3e:00:00:05')
 
 
+def test_a_rule_listed_over_the_privsep_channel_is_recognised(monkeypatch):
+    """Regression: the channel hands lists back as tuples, and an
+    identical rule was taken for another one, deleted and added again
+    at every start."""
+    fake = mock.Mock(spec=['metadata_rules', 'add_metadata_rule',
+                           'delete_metadata_rule'])
+    fake.metadata_rules.return_value = (('10.0.0.1', 8775),)
+    monkeypatch.setattr(linux_net, 'priv_net', fake)
+    assert not linux_net.ensure_metadata_redirect('nlbr0', '10.0.0.1', 8775)
+    fake.delete_metadata_rule.assert_not_called()
+    fake.add_metadata_rule.assert_not_called()
+
+
 def test_release_dhcp_lease_runs_dhcp_release(monkeypatch, privileged):
     calls = []
     monkeypatch.setattr(priv_net.shutil, 'which',
