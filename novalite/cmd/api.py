@@ -6,6 +6,7 @@ server with ``osapi_compute_workers`` / ``metadata_workers`` processes.
 """
 
 import os
+import sys
 
 from oslo_concurrency import processutils
 from oslo_log import log as logging
@@ -27,14 +28,17 @@ _REPO_ETC = os.path.join(os.path.dirname(os.path.dirname(
 
 def find_paste_config():
     """The paste file: as given, next to the config files, in
-    /etc/novalite, or the copy shipped beside the package.
+    /etc/novalite, the source checkout's etc/novalite (editable install)
+    or the copy installed under ``<prefix>/share/novalite/etc`` (a plain
+    ``pip install``, as the systemd units' venv has).
 
     :raises: ConfigError
     """
     name = CONF.wsgi.api_paste_config
     candidates = [name] if os.path.isabs(name) else [
         CONF.find_file(name), os.path.join('/etc/novalite', name),
-        os.path.join(_REPO_ETC, name)]
+        os.path.join(_REPO_ETC, name),
+        os.path.join(sys.prefix, 'share', 'novalite', 'etc', name)]
     for path in candidates:
         if path and os.path.isfile(path):
             return os.path.abspath(path)
