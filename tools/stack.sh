@@ -222,6 +222,7 @@ save_settings
 # one command: installed with this stack's venv and config file in it.
 install_sudoers() {
     local dest=/etc/sudoers.d/novalite-privsep rule tmp
+    command -v visudo >/dev/null || die "sudo is not installed (the compute needs it)"
     [[ "$VENV$CONF" =~ ^/[A-Za-z0-9_./-]+$ ]] \
         || die "venv $VENV or config $CONF: a path sudoers cannot hold"
     rule=$(cat "$REPO/etc/sudoers.d/novalite-privsep")
