@@ -26,6 +26,7 @@ privileged daemon, whatever the unprivileged caller sent.
 """
 
 import os
+import shutil
 import sys
 
 from oslo_concurrency import processutils
@@ -60,6 +61,8 @@ def default_helper_command(pypath, sockpath):
     (the order the sudoers rule spells out); ``sudo -n`` unless this
     process is root."""
     helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
+    if not os.path.exists(helper):  # not a venv: wherever pip put scripts
+        helper = shutil.which('privsep-helper') or 'privsep-helper'
     cmd = [helper] if os.geteuid() == 0 else ['sudo', '-n', helper]
     for path in _parsed('config_file') or []:
         cmd.extend(['--config-file', path])
