@@ -283,10 +283,10 @@ class API:
                     metadata=metadata, system_metadata=system_metadata)
                 instance.create()
                 instances.append(instance)
+            # The conductor records the create actions and rechecks the
+            # instance quota when it takes the request (as Nova's does);
+            # the group's member count is rechecked here.
             if CONF.quota.recheck_quota:
-                quota_obj.check_deltas(
-                    context, {'instances': 0, 'cores': 0, 'ram': 0},
-                    context.project_id)
                 if group is not None:
                     self._check_group_quota(
                         context, objects.InstanceGroup.get_by_uuid(
@@ -298,8 +298,6 @@ class API:
                 except exception.InstanceNotFound:
                     pass
             raise
-        for instance in instances:
-            record_action(context, instance.uuid, 'create')
         if group is not None:
             members = objects.InstanceGroup.add_members(
                 context, group.uuid, [i.uuid for i in instances])

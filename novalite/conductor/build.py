@@ -59,6 +59,37 @@ class BuildConductor:
 
     # -- entry point ----------------------------------------------------------
 
+    def accept_request(self, context, instances):
+        """What a new request from the api leaves to the conductor, as in
+        Nova: its ``create`` actions and the quota recheck that catches
+        requests racing each other past the api's check.
+
+        :returns: False when the project went over quota meanwhile; the
+            instances are then in ERROR with the quota fault.
+        """
+        for instance in instances:
+            try:
+                objects.InstanceAction.action_start(
+                    context, instance.uuid, 'create', want_result=False)
+            except Exception:
+                LOG.exception('Could not record the create action of %s',
+                              instance.uuid)
+        if not CONF.quota.recheck_quota:
+            return True
+        from novalite.objects import quotas as quota_obj
+        try:
+            quota_obj.check_deltas(context, {'instances': 0, 'cores': 0,
+                                             'ram': 0}, context.project_id)
+        except exception.OverQuota as exc:
+            LOG.warning('Build of %s refused on recheck: %s',
+                        ', '.join(i.uuid for i in instances),
+                        exc.format_message())
+            tb = sys.exc_info()[2]
+            for instance in instances:
+                self._set_error(context, instance, exc, tb)
+            return False
+        return True
+
     def build_instances(self, context, instances, image, request_spec,
                         requested_networks=None, admin_password=None,
                         injected_files=None, host_lists=None,

@@ -40,6 +40,11 @@ class ComputeTaskManager:
                         injected_files=None, host_lists=None,
                         filter_properties=None):
         """Schedule and build ``instances``, or reschedule one (cast)."""
+        new_request = host_lists is None and \
+            not (filter_properties or {}).get('retry')
+        if new_request and not self.builder.accept_request(context,
+                                                           instances):
+            return
         self.builder.build_instances(
             context, instances, image, request_spec,
             requested_networks=requested_networks,

@@ -79,20 +79,23 @@ def fixed_ip_associate_pool(context, network, cidr, instance_uuid, host):
                                        host)
                 if row is not None:
                     return api.to_dict(row)
-                ids = list(session.scalars(
-                    sa.select(F.id).where(F.network == network,
-                                          F.allocated.is_(False))
+                ids = list(session.execute(
+                    sa.select(F.id, F.address, F.created_at)
+                    .where(F.network == network, F.allocated.is_(False))
                     .order_by(F.id).limit(_CANDIDATES)))
                 random.shuffle(ids)
-                for fixed_id in ids:
+                for fixed_id, address, created_at in ids:
+                    values = {'allocated': True,
+                              'instance_uuid': instance_uuid, 'host': host,
+                              'mac': random_mac(), 'updated_at': api.utcnow()}
                     result = session.execute(
                         sa.update(F).where(F.id == fixed_id,
                                            F.allocated.is_(False))
-                        .values(allocated=True, instance_uuid=instance_uuid,
-                                host=host, mac=random_mac(),
-                                updated_at=api.utcnow()))
+                        .values(**values))
                     if result.rowcount == 1:
-                        return api.to_dict(session.get(F, fixed_id))
+                        # Everything the row holds is known: no re-read.
+                        return dict(values, id=fixed_id, network=network,
+                                    address=address, created_at=created_at)
         except sa_exc.IntegrityError:
             continue  # MAC collision: try again with another MAC
         if not ids:

@@ -77,47 +77,74 @@ def actions_get(context, instance_uuid, limit=None, marker=None):
         return [api.to_dict(r) for r in session.scalars(stmt)]
 
 
-def action_event_start(context, instance_uuid, request_id, values):
+def _action_id(session, instance_uuid, request_id):
     """:raises: InstanceActionNotFound"""
+    action_id = session.scalar(
+        sa.select(A.id).where(A.instance_uuid == instance_uuid,
+                              A.request_id == request_id, A.deleted == 0)
+        .order_by(A.id.desc()).limit(1))
+    if action_id is None:
+        raise exception.InstanceActionNotFound(
+            request_id=request_id, instance_uuid=instance_uuid)
+    return action_id
+
+
+def _event_row(session, event_id):
+    return api.to_dict(session.get(E, event_id))
+
+
+# Events are written on every step of every instance: plain statements,
+# no ORM unit of work, and the row is read back only when asked for.
+
+def action_event_start(context, instance_uuid, request_id, values,
+                       refresh=True):
+    """:returns: the event row, or None when ``refresh`` is False.
+    :raises: InstanceActionNotFound"""
     values = api.naive_values(values)
     with api.writer() as session:
-        action = _action_by_request_id(session, instance_uuid, request_id)
-        if action is None:
-            raise exception.InstanceActionNotFound(
-                request_id=request_id, instance_uuid=instance_uuid)
-        row = E(action_id=action.id, **values)
-        session.add(row)
-        action.updated_at = api.utcnow()
-        session.flush()
-        return api.to_dict(row)
+        action_id = _action_id(session, instance_uuid, request_id)
+        now = api.utcnow()
+        result = session.execute(sa.insert(E).values(
+            action_id=action_id, created_at=now, deleted=0, **values))
+        session.execute(sa.update(A).where(A.id == action_id)
+                        .values(updated_at=now))
+        if refresh:
+            return _event_row(session, result.inserted_primary_key[0])
+        return None
 
 
 def action_event_finish(context, instance_uuid, request_id, event_name,
-                        values):
+                        values, refresh=True):
     """Finish the newest unfinished ``event_name`` of the request's action.
 
+    :returns: the event row, or None when ``refresh`` is False.
     :raises: InstanceActionNotFound, InstanceActionEventNotFound
     """
     values = api.naive_values(values)
     with api.writer() as session:
-        action = _action_by_request_id(session, instance_uuid, request_id)
-        if action is None:
-            raise exception.InstanceActionNotFound(
-                request_id=request_id, instance_uuid=instance_uuid)
-        row = session.scalars(
-            sa.select(E).where(E.action_id == action.id,
-                               E.event == event_name, E.deleted == 0)
-            .order_by(E.finish_time.is_not(None), E.id.desc())).first()
-        if row is None:
+        found = session.execute(
+            sa.select(E.id, A.id).join(A, E.action_id == A.id)
+            .where(A.instance_uuid == instance_uuid,
+                   A.request_id == request_id, A.deleted == 0,
+                   E.event == event_name, E.deleted == 0)
+            .order_by(A.id.desc(), E.finish_time.is_not(None),
+                      E.id.desc()).limit(1)).first()
+        if found is None:
+            action_id = _action_id(session, instance_uuid, request_id)
             raise exception.InstanceActionEventNotFound(
-                action_id=action.id, event=event_name)
-        for key, value in values.items():
-            setattr(row, key, value)
+                action_id=action_id, event=event_name)
+        event_id, action_id = found
+        now = api.utcnow()
+        session.execute(sa.update(E).where(E.id == event_id)
+                        .values(updated_at=now, **values))
+        action_values = {'updated_at': now}
         if (values.get('result') or '').lower() == 'error':
-            action.message = 'Error'
-        action.updated_at = api.utcnow()
-        session.flush()
-        return api.to_dict(row)
+            action_values['message'] = 'Error'
+        session.execute(sa.update(A).where(A.id == action_id)
+                        .values(**action_values))
+        if refresh:
+            return _event_row(session, event_id)
+        return None
 
 
 def action_events_get(context, action_id):

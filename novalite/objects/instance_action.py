@@ -116,7 +116,8 @@ class InstanceActionEvent(base.NovalitePersistentObject,
         """
         row = base.db('instance_actions').action_event_start(
             context, instance_uuid, context.request_id,
-            {'event': event_name, 'start_time': _now(), 'host': host})
+            {'event': event_name, 'start_time': _now(), 'host': host},
+            refresh=want_result)
         if want_result:
             return cls._from_db_object(context, cls(), row)
 
@@ -152,7 +153,8 @@ class InstanceActionEvent(base.NovalitePersistentObject,
             values['details'] = details
             values['traceback'] = traceback
         row = base.db('instance_actions').action_event_finish(
-            context, instance_uuid, context.request_id, event_name, values)
+            context, instance_uuid, context.request_id, event_name, values,
+            refresh=want_result)
         if want_result:
             return cls._from_db_object(context, cls(), row)
 

@@ -104,3 +104,20 @@ def test_instance_task_reverts_once_and_swallows(local_objects):
     assert fakes.faults(ctxt, inst.uuid).message == 'Virt driver error: x'
     assert fakes.events(ctxt, inst.uuid) == [
         ('create', 'compute_pause_instance', 'Error')]
+
+
+def test_event_finish_without_its_start_raises_and_no_result_is_none(
+        local_objects):
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, action='stop')
+    with pytest.raises(exception.InstanceActionEventNotFound):
+        objects.InstanceActionEvent.event_finish(ctxt, inst.uuid, 'never')
+    assert objects.InstanceActionEvent.event_start(
+        ctxt, inst.uuid, 'quiet', want_result=False) is None
+    assert objects.InstanceActionEvent.event_finish(
+        ctxt, inst.uuid, 'quiet', want_result=False) is None
+    [event] = objects.InstanceActionEventList.get_by_action(
+        ctxt, objects.InstanceAction.get_by_request_id(
+            ctxt, inst.uuid, ctxt.request_id).id)
+    assert (event.event, event.result) == ('quiet', 'Success')
+    assert event.start_time is not None and event.finish_time is not None

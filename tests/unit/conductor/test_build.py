@@ -210,3 +210,33 @@ def test_orphaned_builds_are_found_and_redriven(conductor):
     assert spec.flavor.vcpus == 1
     assert _row(ctxt, old.uuid).host == 'cn2'
     assert _row(ctxt, assigned.uuid).host == 'cn1'
+
+
+def test_accepting_a_request_records_its_create_actions(conductor):
+    ctxt = fakes.ctxt()
+    a, b = fakes.instance(ctxt, action=None), fakes.instance(ctxt,
+                                                               action=None)
+    assert conductor.accept_request(ctxt, [a, b])
+    conductor.scheduler_client.select_destinations.return_value = [
+        [_sel('cn1')], [_sel('cn2')]]
+    conductor.build_instances(ctxt, [a, b], {'id': 'img'}, _spec())
+    for inst in (a, b):
+        assert fakes.events(ctxt, inst.uuid) == [
+            ('create', 'conductor_schedule_and_build_instances', 'Success')]
+
+
+def test_quota_recheck_failing_puts_the_request_in_error(conductor, flags):
+    ctxt = fakes.ctxt()
+    flags(group='quota', instances=1)
+    a, b = fakes.instance(ctxt, action=None), fakes.instance(ctxt,
+                                                               action=None)
+    assert not conductor.accept_request(ctxt, [a, b])
+    for inst in (a, b):
+        row = _row(ctxt, inst.uuid)
+        assert (row.vm_state, row.task_state) == ('error', None)
+        fault = fakes.faults(ctxt, inst.uuid)
+        assert fault.code == 403
+        assert fault.message.startswith('Quota exceeded for instances')
+    flags(group='quota', recheck_quota=False)
+    c = fakes.instance(ctxt, action=None)
+    assert conductor.accept_request(ctxt, [c])

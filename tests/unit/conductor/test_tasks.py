@@ -35,3 +35,29 @@ def test_orphan_sweep_redrives_what_it_finds():
     sleep.assert_called_once_with(tasks.ORPHAN_SWEEP_DELAY)
     assert find.call_args.args[1] == endpoint.started_at
     assert redrive.call_args.args[1] is orphan
+
+
+def test_a_new_request_is_accepted_before_it_is_built():
+    endpoint = tasks.ComputeTaskManager(host='c1')
+    with mock.patch.object(endpoint.builder, 'accept_request',
+                           return_value=True) as accept, \
+            mock.patch.object(endpoint.builder, 'build_instances') as build:
+        endpoint.build_instances('ctxt', ['i'], {'id': 'x'}, 'spec')
+    accept.assert_called_once_with('ctxt', ['i'])
+    assert build.called
+    with mock.patch.object(endpoint.builder, 'accept_request',
+                           return_value=False), \
+            mock.patch.object(endpoint.builder, 'build_instances') as build:
+        endpoint.build_instances('ctxt', ['i'], {'id': 'x'}, 'spec')
+    assert not build.called
+
+
+def test_a_reschedule_is_not_accepted_again():
+    endpoint = tasks.ComputeTaskManager(host='c1')
+    with mock.patch.object(endpoint.builder, 'accept_request') as accept, \
+            mock.patch.object(endpoint.builder, 'build_instances') as build:
+        endpoint.build_instances('ctxt', ['i'], {'id': 'x'}, 'spec',
+                                 filter_properties={'retry': {
+                                     'num_attempts': 1, 'hosts': []}})
+    assert not accept.called
+    assert build.called

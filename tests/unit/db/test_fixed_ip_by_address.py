@@ -23,3 +23,17 @@ def test_get_by_address_only_finds_allocated(db, admin_ctxt):
         admin_ctxt, 'a1b2c3d4-0000-4000-8000-000000000001')
     with pytest.raises(exception.FixedIpNotFoundForAddress):
         fixed_ips.fixed_ip_get_by_address(admin_ctxt, row['address'])
+
+
+def test_associate_returns_the_row_as_stored(db, admin_ctxt):
+    uuid = 'a1b2c3d4-0000-4000-8000-000000000002'
+    row = fixed_ips.fixed_ip_associate_pool(admin_ctxt, 'novalite',
+                                            '10.4.0.0/29', uuid, 'cn1')
+    stored = fixed_ips.fixed_ip_get_by_address(admin_ctxt, row['address'])
+    for key in ('id', 'network', 'address', 'mac', 'instance_uuid', 'host',
+                'allocated', 'created_at', 'updated_at'):
+        assert row[key] == stored[key], key
+    # Asked again for the same host: the same address, read back.
+    again = fixed_ips.fixed_ip_associate_pool(admin_ctxt, 'novalite',
+                                              '10.4.0.0/29', uuid, 'cn1')
+    assert (again['id'], again['mac']) == (row['id'], row['mac'])

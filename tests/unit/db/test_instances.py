@@ -149,3 +149,20 @@ def test_latest_fault_is_attached(db, ctxt):
     assert row['fault']['message'] == 'second'
     listed = instances.instance_get_all_by_filters(ctxt, {}, with_fault=True)
     assert listed[0]['fault']['message'] == 'second'
+
+
+def test_update_without_refresh_returns_only_the_stamp(db, ctxt):
+    inst = _make(ctxt)
+    stamped = instances.instance_update(ctxt, inst['uuid'],
+                                        {'task_state': 'networking'},
+                                        expected_task_state='scheduling',
+                                        refresh=False)
+    assert set(stamped) == {'updated_at'}
+    row = instances.instance_get_by_uuid(ctxt, inst['uuid'])
+    assert row['task_state'] == 'networking'
+    assert row['updated_at'] == stamped['updated_at'].replace(microsecond=0) \
+        or row['updated_at'] == stamped['updated_at']
+    with pytest.raises(exception.UnexpectedTaskStateError):
+        instances.instance_update(ctxt, inst['uuid'], {'task_state': None},
+                                  expected_task_state='scheduling',
+                                  refresh=False)
