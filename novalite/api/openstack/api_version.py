@@ -26,6 +26,7 @@ History of what each claimed version adds:
 * 2.11 -- ``forced_down`` in os-services and the ``force-down`` action.
 """
 
+import functools
 import re
 
 from novalite import exception
@@ -103,7 +104,13 @@ class APIVersionRequest:
 
 def _coerce(value):
     return value if isinstance(value, APIVersionRequest) \
-        else APIVersionRequest(value)
+        else _parsed(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(version_string):
+    # Views compare against the same few literals once per server listed.
+    return APIVersionRequest(version_string)
 
 
 def min_version():

@@ -127,14 +127,14 @@ def isotime(value):
     """Nova's ``created`` / ``updated`` format: seconds and a ``Z``."""
     if value is None:
         return None
-    return value.strftime('%Y-%m-%dT%H:%M:%SZ')
+    return value.isoformat(timespec='seconds')[:19] + 'Z'
 
 
 def strtime(value):
     """Nova's ``launched_at`` format: microseconds and no zone."""
     if value is None:
         return None
-    return value.strftime('%Y-%m-%dT%H:%M:%S.%f')
+    return value.isoformat(timespec='microseconds')[:26]
 
 
 def host_id(project_id, host):

@@ -63,13 +63,18 @@ class Request(webob.Request):
     def link_base(self, versioned=True):
         """Base URL for links: ``compute_link_prefix`` or the request host,
         with the version root (``/v2.1``) when ``versioned``."""
-        from novalite import conf
-        prefix = conf.CONF.api.compute_link_prefix
-        host = (prefix.rstrip('/') if prefix else self.host_url)
         path = self.script_name if versioned else ''
         project = self.environ.get('novalite.url_project_id')
         if project:
             path += '/' + project
+        # Asked once per server of a list: the host part is worked out
+        # once per request.
+        host = self.environ.get('novalite.link_host')
+        if host is None:
+            from novalite import conf
+            prefix = conf.CONF.api.compute_link_prefix
+            host = self.environ['novalite.link_host'] = (
+                prefix.rstrip('/') if prefix else self.host_url)
         return host + path
 
 

@@ -132,3 +132,94 @@ def test_service_heartbeat_counts(remote):
     assert svc.is_up(60)
     svc.forced_down = True
     assert not svc.is_up(60)
+
+
+def test_save_through_the_conductor_sends_back_only_what_changed(remote):
+    ctxt = context.RequestContext(user_id='u1', project_id='p1')
+    inst = objects.Instance(ctxt, project_id='p1', user_id='u1',
+                            flavor=_flavor(ctxt), vm_state='building',
+                            task_state='scheduling', metadata={'k': 'v'})
+    inst.create()
+    manager = remote.manager
+    inst.task_state = 'networking'
+    saved, base.NovaliteObject.indirection_api = \
+        base.NovaliteObject.indirection_api, None
+    try:
+        updates, _result = manager.object_action(
+            ctxt, inst, 'save', (), {'expected_task_state': 'scheduling'})
+    finally:
+        base.NovaliteObject.indirection_api = saved
+    # The untouched flavor and metadata do not travel back; the stamp does.
+    assert set(updates) == {'updated_at', 'obj_what_changed'}
+    assert updates['obj_what_changed'] == set()
+    assert inst.updated_at is not None
+    assert objects.Instance.get_by_uuid(ctxt, inst.uuid).task_state == \
+        'networking'
+
+
+def test_snapshot_sees_in_place_and_nested_changes():
+    ctxt = context.get_admin_context()
+    flavor = objects.Flavor(ctxt, name='f', memory_mb=1)
+    flavor.obj_reset_changes()
+    inst = objects.Instance(ctxt, metadata={'a': '1'}, flavor=flavor,
+                            display_name='x')
+    before = conductor_manager._snapshot(inst)
+    inst.metadata['b'] = '2'
+    assert conductor_manager._changed(before['metadata'], inst.metadata)
+    assert not conductor_manager._changed(before['display_name'], 'x')
+    assert not conductor_manager._changed(before['flavor'], inst.flavor)
+    inst.flavor.memory_mb = 2
+    assert conductor_manager._changed(before['flavor'], inst.flavor)
+    other = objects.Flavor(ctxt, name='g')
+    other.obj_reset_changes()
+    assert conductor_manager._changed(before['flavor'], other)
+
+
+def test_instance_list_travels_as_rows_and_arrives_whole(remote):
+    ctxt = context.get_admin_context()
+    flavor = _flavor(ctxt)
+    made = []
+    for index in range(3):
+        inst = objects.Instance(ctxt, project_id='p1', user_id='u1',
+                                flavor=flavor, vm_state='active',
+                                display_name='vm%d' % index, locked=True,
+                                access_ip_v4='192.0.2.%d' % (index + 1),
+                                metadata={'i': str(index)},
+                                system_metadata={'image_x': None})
+        inst.create()
+        made.append(inst)
+    objects.InstanceFault(ctxt, instance_uuid=made[0].uuid, code=500,
+                          message='boom').create()
+    primitive = base.NovaliteObjectSerializer().serialize_entity(
+        ctxt, _local(objects.InstanceList.get_by_filters, ctxt, {},
+                     sort_key='id', sort_dir='asc',
+                     expected_attrs=['fault']))
+    assert 'rows' in primitive['novalite_object.data']
+    listed = objects.InstanceList.get_by_filters(
+        ctxt, {}, sort_key='id', sort_dir='asc', expected_attrs=['fault'])
+    assert [i.uuid for i in listed] == [i.uuid for i in made]
+    first = listed[0]
+    local = _local(objects.Instance.get_by_uuid, ctxt, made[0].uuid,
+                   expected_attrs=['fault'])
+    for name in first.fields:
+        if name in ('flavor', 'fault'):
+            continue
+        assert getattr(first, name) == getattr(local, name), name
+        assert type(getattr(first, name)) is type(getattr(local, name)), name
+    assert first.created_at.tzinfo is not None
+    assert first.locked is True and first.deleted is False
+    assert str(first.access_ip_v4) == '192.0.2.1'
+    assert first.fault.message == 'boom' and listed[1].fault is None
+    assert first.flavor.name == 'm1.tiny'
+    assert listed[1].flavor is first.flavor   # decoded once per list
+    assert first.obj_what_changed() == set()
+
+
+def _local(method, *args, **kwargs):
+    """Run a remotable classmethod in-process, as the conductor does."""
+    saved, base.NovaliteObject.indirection_api = \
+        base.NovaliteObject.indirection_api, None
+    try:
+        return method(*args, **kwargs)
+    finally:
+        base.NovaliteObject.indirection_api = saved
