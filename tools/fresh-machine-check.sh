@@ -31,9 +31,10 @@
 # Those three stand in for the network the machine does not have; nothing
 # else is changed on it. Inside, as root in a clean environment:
 #   apt-get install git; git clone; tools/stack.sh; tools/unstack.sh --purge
-# and the check requires stack.sh to succeed, the six novalite-*.service
-# units active, the demo server ACTIVE and a console URL printed, then
-# unstack.sh to succeed with no novalite unit left.
+# and the check requires stack.sh to succeed under systemd, the six
+# novalite-*.service units active, the demo server ACTIVE, a console URL
+# printed and the metadata DNAT rule made by the compute's privsep helper,
+# then unstack.sh to succeed with no novalite unit left.
 #
 # Cached in $NOVALITE_FRESH_DIR [/var/tmp/novalite-fresh], reused by the next
 # run (delete the directory to drop it, ~1 GB): rootfs/ (never booted
@@ -379,6 +380,13 @@ console=$(sed -n 's/^stack: console: *//p' "$RUN/stack.log")
 [[ "$console" == http://127.0.0.1:*/vnc_auto.html\?path=%3Ftoken%3D* ]] \
     || failures+=("no console URL printed")
 say "    demo server: ${status:-none}; console: ${console:-none}"
+# the compute's privileged helper (sudo, oslo.privsep) at work: the guests'
+# metadata redirect on the bridge
+if inside iptables -t nat -S PREROUTING 2>/dev/null | grep -q 'novalite-metadata:'; then
+    say "    metadata redirect: in place (privsep helper started)"
+else
+    failures+=("no metadata DNAT rule: the compute's privsep helper did not start")
+fi
 
 if [ $browser = 1 ] && [ ${#failures[@]} = 0 ]; then
     stage "the console URL in headless Chromium"

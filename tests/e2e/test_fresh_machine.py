@@ -97,6 +97,7 @@ def test_stack_on_a_fresh_machine_under_systemd():
     assert re.search(r'demo server: ACTIVE; console: http://127\.0\.0\.1:'
                      r'\d+/vnc_auto\.html\?path=%3Ftoken%3D', out)
     assert 'console: guest screen seen' in out
+    assert 'metadata redirect: in place' in out
     times = dict(re.findall(r'(\w+)=([\d.]+)s',
                             re.search(r'^fresh-check: times:(.*)$', out,
                                       re.M).group(1)))
