@@ -5,15 +5,13 @@ api_paste_config``, binds its socket, and serves it on the eventlet WSGI
 server with ``osapi_compute_workers`` / ``metadata_workers`` processes.
 """
 
-import os
-import sys
-
 from oslo_concurrency import processutils
 from oslo_log import log as logging
 from oslo_service import service as os_service
 from paste import deploy
 
 from novalite.api import auth
+from novalite.api.paste_config import find_paste_config
 from novalite.cmd import common
 from novalite import conf
 from novalite import exception
@@ -21,30 +19,6 @@ from novalite import green
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
-
-_REPO_ETC = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))), 'etc', 'novalite')
-
-
-def find_paste_config():
-    """The paste file: as given, next to the config files, in
-    /etc/novalite, the source checkout's etc/novalite (editable install)
-    or the copy installed under ``<prefix>/share/novalite/etc`` (a plain
-    ``pip install``, as the systemd units' venv has).
-
-    :raises: ConfigError
-    """
-    name = CONF.wsgi.api_paste_config
-    candidates = [name] if os.path.isabs(name) else [
-        CONF.find_file(name), os.path.join('/etc/novalite', name),
-        os.path.join(_REPO_ETC, name),
-        os.path.join(sys.prefix, 'share', 'novalite', 'etc', name)]
-    for path in candidates:
-        if path and os.path.isfile(path):
-            return os.path.abspath(path)
-    raise exception.ConfigError(option='[wsgi] api_paste_config',
-                                reason='cannot find %s' % name)
-
 
 def _listen_options(api):
     if api == 'osapi_compute':

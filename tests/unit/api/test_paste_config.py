@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from novalite.cmd import api
+from novalite.api import paste_config as api
 from novalite import exception
 
 
