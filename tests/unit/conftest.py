@@ -3,7 +3,18 @@
 import pytest
 
 from novalite import conf
+from novalite import green
 from novalite import privsep
+
+
+@pytest.fixture(autouse=True)
+def stays_unpatched():
+    """Unit tests run with the plain standard library; a test that
+    imports ``novalite.cmd`` patches the whole process for green threads
+    and changes what every later test sees."""
+    yield
+    assert not green.is_monkey_patched(), \
+        'this test patched the process for green threads'
 
 
 @pytest.fixture(autouse=True)
