@@ -53,14 +53,24 @@ def compute_node_create(context, values):
         return api.to_dict(row)
 
 
-def compute_node_update(context, compute_id, values):
+def compute_node_update(context, compute_id, values, refresh=True):
+    """Write ``values``; every claim and free of a compute lands here.
+
+    :param refresh: return the whole row; when False only ``updated_at``
+        (the caller holds what it wrote).
+    :raises: ComputeNodeNotFound
+    """
+    values = dict(api.naive_values(values), updated_at=api.utcnow())
+    CN = models.ComputeNode
     with api.writer() as session:
-        row = _get(session, context, compute_id)
-        for key, value in api.naive_values(values).items():
-            setattr(row, key, value)
-        row.updated_at = api.utcnow()
-        session.flush()
-        return api.to_dict(row)
+        result = session.execute(
+            sa.update(CN).where(CN.id == compute_id, CN.deleted == 0)
+            .values(**values).execution_options(synchronize_session=False))
+        if not result.rowcount:
+            raise exception.ComputeNodeNotFound(node=compute_id)
+        if not refresh:
+            return {'updated_at': values['updated_at']}
+        return api.to_dict(_get(session, context, compute_id))
 
 
 def compute_node_delete(context, compute_id):

@@ -63,9 +63,10 @@ class ComputeNode(base.NovalitePersistentObject, base.NovaliteObject):
     def save(self):
         updates = self.obj_get_changes()
         updates.pop('id', None)
-        row = base.db('compute_nodes').compute_node_update(
-            self._context, self.id, updates)
-        self._from_db_object(self._context, self, row)
+        stamped = base.db('compute_nodes').compute_node_update(
+            self._context, self.id, updates, refresh=False)
+        self.updated_at = stamped['updated_at']
+        self.obj_reset_changes()
 
     @base.remotable
     def destroy(self):
