@@ -447,19 +447,24 @@ class LibvirtDriver(driver.ComputeDriver):
         image_id = (image_meta or {}).get('id') or instance.image_ref
         return self.image_cache.image_api.get(context, image_id)
 
-    def spawn(self, context, instance, image_meta, injected_files,
-              admin_password, network_info, block_device_info=None):
+    def _define(self, context, instance, image_meta, network_info):
+        """Write the guest's definition from the instance (its disk made
+        from the cached image if missing) and return the domain."""
         inst_dir = self.instance_dir(instance)
         os.makedirs(inst_dir, exist_ok=True)
         os.chmod(inst_dir, 0o755)
+        image = self._image_record(context, instance, image_meta)
+        guest = self.build_guest(context, instance, image, network_info,
+                                 inst_dir)
+        with self._errors(instance, 'define'):
+            return self.conn.defineXML(guest.to_xml())
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, network_info, block_device_info=None):
         started = time.monotonic()
         plugging = starting = None
         try:
-            image = self._image_record(context, instance, image_meta)
-            guest = self.build_guest(context, instance, image, network_info,
-                                     inst_dir)
-            with self._errors(instance, 'spawn'):
-                dom = self.conn.defineXML(guest.to_xml())
+            dom = self._define(context, instance, image_meta, network_info)
             # The DHCP entry is a live network update (~0.4 s: libvirt
             # reloads dnsmasq) holding the network's lock, which starting
             # the guest needs too for its port. Starting first lets QEMU
@@ -551,13 +556,8 @@ class LibvirtDriver(driver.ComputeDriver):
                 # a transient domain (its definition lost) is gone now
                 if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                     raise
-        inst_dir = self.instance_dir(instance)
-        os.makedirs(inst_dir, exist_ok=True)
-        image = self._image_record(context, instance, None)
-        guest = self.build_guest(context, instance, image, network_info,
-                                 inst_dir)
         self.plug_vifs(instance, network_info)
-        dom = self.conn.defineXML(guest.to_xml())
+        dom = self._define(context, instance, None, network_info)
         self._start(dom, instance)
         LOG.info('Hard rebooted %s', instance.uuid)
 
