@@ -106,6 +106,19 @@ def rss_by_daemon(cloud):
     return result
 
 
+def report_errors(cloud, rows):
+    """Print the fault of each server that ended in ERROR (a benchmark
+    run should have none; when it does, say why)."""
+    reasons = {}
+    for uuid, row in rows.items():
+        if row['vm_state'] == 'error':
+            faults = bc.faults(cloud, uuid)
+            message = faults[-1]['message'] if faults else '(no fault)'
+            reasons[message] = reasons.get(message, 0) + 1
+    for message, count in sorted(reasons.items()):
+        print('  %d in ERROR: %s' % (count, message[:200]))
+
+
 def top_up(cloud, count):
     """Add ``count`` ACTIVE servers for the list measurement: created
     through the conductor as the api creates them, then given the state
@@ -208,6 +221,7 @@ def main():
               '%.1f s; %d ERROR)' % (
                   args.burst, args.computes, args.clients, elapsed,
                   args.burst / elapsed, posted, errors))
+        report_errors(cloud, rows)
 
         # The same burst without the API in front: instances created and
         # build_instances cast over RPC, ten per request, as the api does
@@ -234,6 +248,7 @@ def main():
               'beforehand (10 per request): all settled in %.1f s = %.1f '
               'servers/s (%d ERROR)' % (
                   len(uuids), elapsed, len(uuids) / elapsed, errors))
+        report_errors(cloud, rows)
 
         total = len(api('GET', '/servers?limit=10000').json()['servers'])
         if total < args.list_servers:

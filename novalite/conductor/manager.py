@@ -85,7 +85,14 @@ def _snapshot(obj):
     for name in obj.fields:
         if obj.obj_attr_is_set(name):
             value = getattr(obj, name)
-            if not isinstance(value, (_IMMUTABLE, obj_base.NovaliteObject)):
+            if isinstance(value, dict):
+                # ovo's coerced containers keep a reference to their
+                # object: copying one as it is copies the whole object.
+                value = copy.deepcopy(dict(value))
+            elif isinstance(value, list):
+                value = copy.deepcopy(list(value))
+            elif not isinstance(value, (_IMMUTABLE,
+                                        obj_base.NovaliteObject)):
                 value = copy.deepcopy(value)
             snap[name] = value
     return snap
