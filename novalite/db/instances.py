@@ -98,23 +98,22 @@ def instance_update(context, uuid, values, expected_task_state=None,
     :raises: InstanceNotFound, UnexpectedTaskStateError,
         UnexpectedDeletingTaskStateError, UnexpectedVMStateError
     """
+    # A plain (Core) statement on the table: keys are column names, so
+    # ``metadata`` stays as it is.
     values = api.naive_values(values)
-    if 'metadata' in values:
-        values['metadata_'] = values.pop('metadata')
     values['updated_at'] = api.utcnow()
+    T = I.__table__
     with api.writer() as session:
-        stmt = sa.update(I).where(I.uuid == uuid, I.deleted == 0)
+        stmt = sa.update(T).where(T.c.uuid == uuid, T.c.deleted == 0)
         if expected_task_state is not None:
-            cond, task_expected = _state_condition(I.task_state,
+            cond, task_expected = _state_condition(T.c.task_state,
                                                    expected_task_state)
             stmt = stmt.where(cond)
         if expected_vm_state is not None:
-            cond, vm_expected = _state_condition(I.vm_state,
+            cond, vm_expected = _state_condition(T.c.vm_state,
                                                  expected_vm_state)
             stmt = stmt.where(cond)
-        result = session.execute(
-            stmt.values(**values)
-            .execution_options(synchronize_session=False))
+        result = session.connection().execute(stmt.values(**values))
         if not result.rowcount:
             row = _row(session, context, uuid, read_deleted='no')
             if (expected_task_state is not None and
