@@ -34,7 +34,8 @@
 # and the check requires stack.sh to succeed under systemd, the six
 # novalite-*.service units active, the demo server ACTIVE, a console URL
 # printed and the metadata DNAT rule made by the compute's privsep helper,
-# then unstack.sh to succeed with no novalite unit left.
+# a second stack.sh to keep the same demo server, then unstack.sh to
+# succeed with no novalite unit left.
 #
 # Cached in $NOVALITE_FRESH_DIR [/var/tmp/novalite-fresh], reused by the next
 # run (delete the directory to drop it, ~1 GB): rootfs/ (never booted
@@ -400,6 +401,21 @@ if [ $browser = 1 ] && [ ${#failures[@]} = 0 ]; then
         failures+=("the console did not show the guest's screen")
     fi
 fi
+if [ ${#failures[@]} = 0 ]; then
+    stage "tools/stack.sh again (README: safe to run again)"
+    t=$(now)
+    rc=0
+    inside bash -c 'cd /root/novalite && tools/stack.sh' >"$RUN/stack-again.log" 2>&1 || rc=$?
+    took[stack_again]=$(since "$t")
+    [ "$rc" = 0 ] || failures+=("stack.sh, second run, exited $rc")
+    first=$(sed -n 's/^stack: demo server: *//p' "$RUN/stack.log")
+    again=$(sed -n 's/^stack: demo server: *//p' "$RUN/stack-again.log")
+    [ -n "$first" ] && [ "$again" = "$first" ] \
+        || failures+=("stack.sh, second run: demo server '$again', first run '$first'")
+    [ "$(sed -n 's/^stack: status: *//p' "$RUN/stack-again.log")" = ACTIVE ] \
+        || failures+=("stack.sh, second run: demo server not ACTIVE")
+    say "    second run: ${took[stack_again]}s, demo server ${again:-none}"
+fi
 [ ${#failures[@]} = 0 ] || save_logs
 if [ $keep = 1 ]; then
     trap - EXIT
@@ -429,10 +445,12 @@ done_ok=1
 mkdir -p "$FRESH/last"
 [ ${#failures[@]} = 0 ] && { rm -rf "$FRESH/last"; mkdir -p "$FRESH/last"; }
 cp "$RUN"/*.log "$FRESH/last/" 2>/dev/null || true
+t=$(now)
 teardown_run "$RUN"
+took[teardown]=$(since "$t")
 
 times=''
-for k in debootstrap repo wheels boot stack unstack poweroff; do
+for k in debootstrap repo wheels boot stack stack_again unstack poweroff teardown; do
     [ -n "${took[$k]:-}" ] && times+=" $k=${took[$k]}s"
 done
 say "times:$times total=$(since "$T0")s"
@@ -440,4 +458,4 @@ if [ ${#failures[@]} -gt 0 ]; then
     printf 'fresh-check: FAIL: %s\n' "${failures[@]}"
     exit 1
 fi
-say "PASS: fresh Debian 12 under systemd: stack.sh up in ${took[stack]}s, six units active, demo ACTIVE, console URL printed; unstack.sh clean"
+say "PASS: fresh Debian 12 under systemd: stack.sh up in ${took[stack]}s, six units active, demo ACTIVE, console URL printed$([ $browser = 1 ] && echo ' and seen in Chromium'), metadata redirect in place; second run kept the demo; unstack.sh clean"
