@@ -22,6 +22,21 @@
 # NOVALITE_MN_DEMO=0, boots two servers and prints where they landed and a
 # console URL.
 #
+# With NOVALITE_MN_LIBVIRT=1, cn1 runs the libvirt driver instead (QEMU
+# TCG, virt_type = qemu; needs tools/install-libvirt.sh and
+# tools/build-guest-image.sh first). libvirtd, QEMU and cn1's libvirt network
+# <prefix>-net (bridge <prefix>lv, NAT, a free 10.253.N.0/24) stay in the
+# host's namespace; cn1 drives libvirtd through its unix socket. Its guests'
+# VNC servers listen on the host side of the lab, <subnet>.254, which the
+# controller's novncproxy reaches over the bridge. up then imports the tiny
+# guest (tools/import-guest-image.sh), creates flavor mn.lv and boots one
+# real guest on cn1 (and one fake server on cn2), waits for the guest's
+# console banner and prints its console URL. Not in this layout: metadata
+# (cn1's DNAT rule would land in cn1's namespace, but guest traffic enters
+# the host's) and releasing a deleted guest's DHCP lease (dhcp_release runs
+# in cn1, where the bridge does not exist). down also removes the domains
+# <prefix>-XXXXXXXX and the network.
+#
 # Environment (defaults in brackets):
 #   NOVALITE_MN_PREFIX   namespace / database / node name prefix [nlmn]
 #   NOVALITE_MN_SUBNET   first three octets [10.254.77, else a free 10.254.N]
@@ -29,6 +44,9 @@
 #                        [/tmp/novalite-multinode-<prefix>]
 #   NOVALITE_VENV        venv with the novalite-* scripts [<repo>/.venv]
 #   NOVALITE_MN_DEMO     1 boots two demo servers [1]
+#   NOVALITE_MN_LIBVIRT  1 runs cn1 with the libvirt driver [0]
+#   NOVALITE_GUEST_IMAGE_DIR  the built tiny guest
+#                        [/var/lib/novalite/guest-image]
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +56,9 @@ VENV=${NOVALITE_VENV:-$REPO/.venv}
 MYSQL_SOCKET=/run/mysqld/mysqld.sock
 COMPUTES=(cn1 cn2)
 CTL_DAEMONS=(conductor consoleauth novncproxy scheduler api)
+LIBVIRT=${NOVALITE_MN_LIBVIRT:-0}
+LV_URI=qemu:///system
+GUEST_IMAGE_DIR=${NOVALITE_GUEST_IMAGE_DIR:-/var/lib/novalite/guest-image}
 
 say() { echo "multinode: $*"; }
 die() { echo "multinode: ERROR: $*" >&2; exit 1; }
@@ -60,14 +81,18 @@ rabbit_env() {
 }
 rabbitctl() { in_ns controller rabbitmqctl -n "$PREFIX@localhost" "$@"; }
 
+# free_subnet [SECOND_OCTET]: a free 10.<octet>.N (254 by default)
 free_subnet() {
-    local used n
+    local used n b=${1:-254}
     used=$(ip -4 route show table all; ip -4 addr)
     for n in 77 $(shuf -i 1-249); do
-        grep -q "10\.254\.$n\." <<<"$used" || { echo "10.254.$n"; return; }
+        grep -q "10\.$b\.$n\." <<<"$used" || { echo "10.$b.$n"; return; }
     done
-    die "no free 10.254.N.0/24"
+    die "no free 10.$b.N.0/24"
 }
+
+# lv_node NODE: does NODE run the libvirt driver (NOVALITE_MN_LIBVIRT=1)?
+lv_node() { [ "$LIBVIRT" = 1 ] && [ "$1" = cn1 ]; }
 
 # --- up ----------------------------------------------------------------------
 
@@ -177,6 +202,10 @@ EOF
     for node in "${COMPUTES[@]}"; do
         i=$((i + 1))
         ip=$SUBNET.$((10 + i))
+        if lv_node "$node"; then
+            write_libvirt_config "$node" "$ip"
+            continue
+        fi
         cat > "$DIR/etc/$node.conf" <<EOF
 [DEFAULT]
 host = $node
@@ -188,6 +217,40 @@ server_proxyclient_address = $ip
 EOF
     done
     chmod 600 "$DIR/etc/novalite.conf" "$DIR/etc/db.conf"
+}
+
+# write_libvirt_config NODE IP: NODE's config for the libvirt driver.
+write_libvirt_config() {
+    local node=$1 ip=$2
+    # QEMU runs as libvirt-qemu: every directory down to a disk must be
+    # searchable by others.
+    mkdir -p "$DIR/lv-instances"
+    chmod 0755 "$DIR" "$DIR/lv-instances"
+    cat > "$DIR/etc/$node.conf" <<EOF
+[DEFAULT]
+host = $node
+my_ip = $ip
+compute_driver = libvirt.LibvirtDriver
+instances_path = $DIR/lv-instances
+
+[libvirt]
+virt_type = qemu
+domain_name_template = $PREFIX-%08x
+
+[network]
+network_name = $PREFIX-net
+bridge = ${PREFIX}lv
+fixed_range = $LV_SUBNET.0/24
+# The DNAT rule would go into this node's namespace; guest traffic enters
+# the host's.
+metadata_redirect = false
+
+[vnc]
+# QEMU opens the VNC server in the host's namespace: the host's side of
+# the lab is an address it can bind and the controller can reach.
+server_listen = $SUBNET.254
+server_proxyclient_address = $SUBNET.254
+EOF
 }
 
 # start NODE NAME COMMAND...: run in NODE's namespace, detached, logged.
@@ -211,6 +274,7 @@ start_daemons() {
         [ "$d" = conductor ] && sleep 2  # its queue first
     done
     for node in "${COMPUTES[@]}"; do
+        lv_node "$node" ||
         start "$node" "rfb-$node" python3 "$REPO/tests/functional/rfb_stub.py" \
             --listen "$(node_ip "$node")" --ports 5900-5915 \
             --name "novalite fake guest on $node"
@@ -263,8 +327,26 @@ server_active() {
         'import json,sys; sys.exit(json.load(sys.stdin)["server"]["status"] != "ACTIVE")'
 }
 
+# boot NAME IMAGE FLAVOR [AZ]: POST /servers; prints the server's id.
+boot() {
+    local az=
+    [ -n "${4:-}" ] && az=", \"availability_zone\": \"$4\""
+    api POST /servers -d "{\"server\": {\"name\": \"$1\",
+        \"imageRef\": \"$2\", \"flavorRef\": \"$3\"$az}}" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["server"]["id"])'
+}
+
+# banner ID: the tiny guest's banner line from its console output.
+banner() {
+    api POST "/servers/$1/action" -d '{"os-getConsoleOutput": {}}' |
+        python3 -c 'import json,sys
+lines = [l.strip() for l in json.load(sys.stdin)["output"].splitlines()
+         if "novalite tiny guest: hostname=" in l]
+print(lines[-1]) if lines else sys.exit(1)'
+}
+
 demo() {
-    local image flavor id ids=() host url
+    local image flavor id ids=() host url lv_ids=() out
     dd if=/dev/zero of="$DIR/tiny.img" bs=4096 count=1 status=none
     image=$(manage image import --name tiny --file "$DIR/tiny.img" \
         --disk-format raw | awk -F'|' '$2 ~ /^ id / { gsub(/ /, "", $3); print $3 }')
@@ -272,21 +354,42 @@ demo() {
         "ram": 64, "disk": 1, "id": "mn-tiny"}}' >/dev/null
     flavor=mn-tiny
     echo "image=$image" >> "$DIR/multinode.env"
+    if [ "$LIBVIRT" = 1 ]; then
+        out=$("$REPO/tools/import-guest-image.sh" \
+            --config-file "$DIR/etc/novalite.conf" \
+            --config-file "$DIR/etc/db.conf" --min-ram 72 \
+            "$GUEST_IMAGE_DIR") || die "import-guest-image.sh failed"
+        # kernel_id=... ami_id=...: remembered as guest_kernel_id=...
+        for id in $out; do
+            echo "guest_$id" >> "$DIR/multinode.env"
+        done
+        api POST /flavors -d '{"flavor": {"name": "mn.lv", "vcpus": 1,
+            "ram": 96, "disk": 1, "id": "mn-lv"}}' >/dev/null
+    fi
     [ "${NOVALITE_MN_DEMO:-1}" = 1 ] || return 0
-    for i in 1 2; do
-        id=$(api POST /servers -d "{\"server\": {\"name\": \"demo-$i\",
-            \"imageRef\": \"$image\", \"flavorRef\": \"$flavor\"}}" |
-            python3 -c 'import json,sys; print(json.load(sys.stdin)["server"]["id"])')
-        ids+=("$id")
-    done
+    if [ "$LIBVIRT" = 1 ]; then
+        # a real guest on cn1, a fake server on cn2
+        load_env
+        # shellcheck disable=SC2154
+        lv_ids+=("$(boot guest-1 "$guest_ami_id" mn-lv nova:cn1)")
+        ids+=("$(boot demo-1 "$image" "$flavor" nova:cn2)" "${lv_ids[@]}")
+    else
+        for i in 1 2; do
+            ids+=("$(boot "demo-$i" "$image" "$flavor")")
+        done
+    fi
     for id in "${ids[@]}"; do
-        wait_until "server $id to be ACTIVE" 60 server_active "$id"
+        wait_until "server $id to be ACTIVE" 120 server_active "$id"
         host=$(api GET "/servers/$id" | python3 -c \
             'import json,sys; print(json.load(sys.stdin)["server"]["OS-EXT-SRV-ATTR:host"])')
         url=$(api POST "/servers/$id/remote-consoles" \
             -d '{"remote_console": {"protocol": "vnc", "type": "novnc"}}' |
             python3 -c 'import json,sys; print(json.load(sys.stdin)["remote_console"]["url"])')
         say "server $id ACTIVE on $host; console: $url"
+    done
+    for id in "${lv_ids[@]}"; do
+        wait_until "the console banner of $id" 150 banner "$id"
+        say "guest $id: $(banner "$id")"
     done
 }
 
@@ -298,7 +401,16 @@ up() {
     done
     [ -S "$MYSQL_SOCKET" ] || die "no MariaDB socket at $MYSQL_SOCKET"
     [ -x "$VENV/bin/novalite-compute" ] || die "no novalite venv at $VENV"
+    if [ "$LIBVIRT" = 1 ]; then
+        virsh -c "$LV_URI" version >/dev/null 2>&1 ||
+            die "libvirtd does not answer on $LV_URI: run tools/install-libvirt.sh"
+        [ -e "$GUEST_IMAGE_DIR/vmlinuz" ] ||
+            die "no tiny guest in $GUEST_IMAGE_DIR: run tools/build-guest-image.sh"
+        ! virsh -c "$LV_URI" net-info "$PREFIX-net" >/dev/null 2>&1 ||
+            die "libvirt network $PREFIX-net exists: run '$0 down' first"
+    fi
     SUBNET=${NOVALITE_MN_SUBNET:-$(free_subnet)}
+    LV_SUBNET=$(free_subnet 253)
     RABBIT_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
     DB_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
     mkdir -p "$DIR"
@@ -306,6 +418,8 @@ up() {
     cat > "$DIR/multinode.env" <<EOF
 PREFIX=$PREFIX
 SUBNET=$SUBNET
+LIBVIRT=$LIBVIRT
+LV_SUBNET=$LV_SUBNET
 EOF
     trap 'echo "multinode: up failed; run $0 down to clean up" >&2' ERR
     say "network namespaces on $SUBNET.0/24"
@@ -329,7 +443,7 @@ multinode: up. Made:
   namespaces   $(ns controller) ($SUBNET.1), $(ns cn1) ($SUBNET.11), $(ns cn2) ($SUBNET.12)
                bridge br0 in $(ns controller); host side ${PREFIX}h0 $SUBNET.254
   controller   conductor scheduler consoleauth novncproxy api, RabbitMQ $PREFIX@localhost
-  computes     cn1, cn2: novalite-compute (fake driver) + RFB stub on ports 5900-5915
+$(computes_summary)
   database     $PREFIX (user $PREFIX@localhost, over $MYSQL_SOCKET)
   API          http://$SUBNET.1:8774/v2.1  (noauth2: X-Auth-Token: admin:admin)
   console      http://$SUBNET.1:6080/vnc_auto.html
@@ -343,6 +457,16 @@ Try:
   $0 status
   $0 down
 EOF
+}
+
+computes_summary() {
+    if [ "$LIBVIRT" = 1 ]; then
+        echo "  computes     cn1: novalite-compute (libvirt, QEMU TCG), network $PREFIX-net"
+        echo "               (bridge ${PREFIX}lv, $LV_SUBNET.0/24), VNC on $SUBNET.254"
+        echo "               cn2: novalite-compute (fake driver) + RFB stub on ports 5900-5915"
+    else
+        echo "  computes     cn1, cn2: novalite-compute (fake driver) + RFB stub on ports 5900-5915"
+    fi
 }
 
 # --- status / down -------------------------------------------------------------
@@ -370,6 +494,22 @@ status() {
     manage service list 2>/dev/null || true
 }
 
+# The domains and network of cn1 (NOVALITE_MN_LIBVIRT=1), by their names.
+remove_libvirt() {
+    local name
+    for name in $(virsh -c "$LV_URI" list --all --name); do
+        [[ $name =~ ^$PREFIX-[0-9a-f]{8}$ ]] || continue
+        virsh -c "$LV_URI" destroy "$name" >/dev/null 2>&1 || true
+        virsh -c "$LV_URI" undefine "$name" --managed-save >/dev/null 2>&1 || true
+        say "removed domain $name"
+    done
+    if virsh -c "$LV_URI" net-info "$PREFIX-net" >/dev/null 2>&1; then
+        virsh -c "$LV_URI" net-destroy "$PREFIX-net" >/dev/null 2>&1 || true
+        virsh -c "$LV_URI" net-undefine "$PREFIX-net" >/dev/null 2>&1 || true
+        say "removed libvirt network $PREFIX-net"
+    fi
+}
+
 down() {
     local f pid netns n
     load_env || SUBNET=
@@ -395,6 +535,7 @@ down() {
     for n in h0 b1 b2; do
         ip link del "$PREFIX$n" 2>/dev/null || true
     done
+    [ "${LIBVIRT:-0}" != 1 ] || remove_libvirt
     mysql --socket="$MYSQL_SOCKET" -u root -e \
         "DROP DATABASE IF EXISTS \`$PREFIX\`; DROP USER IF EXISTS '$PREFIX'@'localhost';" ||
         say "could not drop database $PREFIX"
