@@ -8,6 +8,7 @@ access guard has checked that this process may talk to the database.
 
 import contextlib
 import datetime
+import functools
 import re
 import threading
 import time
@@ -175,6 +176,28 @@ def reader():
         yield session
     finally:
         session.close()
+
+
+_DEADLOCK = 1213          # ER_LOCK_DEADLOCK
+DEADLOCK_ATTEMPTS = 3
+
+
+def retry_on_deadlock(func):
+    """Run ``func`` (one whole transaction) again when the server chose it
+    as a deadlock's victim, up to :data:`DEADLOCK_ATTEMPTS` times."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                return func(*args, **kwargs)
+            except sa.exc.OperationalError as exc:
+                code = (getattr(exc.orig, 'args', None) or (None,))[0]
+                if code != _DEADLOCK or attempt == DEADLOCK_ATTEMPTS:
+                    raise
+                LOG.debug('%s was a deadlock victim (attempt %d); again',
+                          func.__name__, attempt)
+                time.sleep(0.01 * attempt)
+    return wrapper
 
 
 def utcnow():

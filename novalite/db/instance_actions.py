@@ -96,6 +96,13 @@ def _event_row(session, event_id):
 # Events are written on every step of every instance: plain statements,
 # no ORM unit of work, and the row is read back only when asked for.
 
+# Lock order: the action's row first, then its events'. Daemons start and
+# finish events of one action at the same time (the conductor's and the
+# compute's, a reschedule's); an event INSERT share-locks the action row
+# for its foreign key, so updating the action after it deadlocks with a
+# twin doing the same.
+
+@api.retry_on_deadlock
 def action_event_start(context, instance_uuid, request_id, values,
                        refresh=True):
     """:returns: the event row, or None when ``refresh`` is False.
@@ -104,15 +111,16 @@ def action_event_start(context, instance_uuid, request_id, values,
     with api.writer() as session:
         action_id = _action_id(session, instance_uuid, request_id)
         now = api.utcnow()
-        result = session.execute(sa.insert(E).values(
-            action_id=action_id, created_at=now, deleted=0, **values))
         session.execute(sa.update(A).where(A.id == action_id)
                         .values(updated_at=now))
+        result = session.execute(sa.insert(E).values(
+            action_id=action_id, created_at=now, deleted=0, **values))
         if refresh:
             return _event_row(session, result.inserted_primary_key[0])
         return None
 
 
+@api.retry_on_deadlock
 def action_event_finish(context, instance_uuid, request_id, event_name,
                         values, refresh=True):
     """Finish the newest unfinished ``event_name`` of the request's action.
@@ -135,13 +143,13 @@ def action_event_finish(context, instance_uuid, request_id, event_name,
                 action_id=action_id, event=event_name)
         event_id, action_id = found
         now = api.utcnow()
-        session.execute(sa.update(E).where(E.id == event_id)
-                        .values(updated_at=now, **values))
         action_values = {'updated_at': now}
         if (values.get('result') or '').lower() == 'error':
             action_values['message'] = 'Error'
         session.execute(sa.update(A).where(A.id == action_id)
                         .values(**action_values))
+        session.execute(sa.update(E).where(E.id == event_id)
+                        .values(updated_at=now, **values))
         if refresh:
             return _event_row(session, event_id)
         return None

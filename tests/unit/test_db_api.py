@@ -115,3 +115,41 @@ def test_naive_converts_aware_datetimes_to_utc():
                                   datetime.timedelta(hours=2)))
     assert db_api.naive(aware) == datetime.datetime(2024, 1, 1, 10, 0)
     assert db_api.naive('x') == 'x'
+
+
+def test_a_deadlock_victim_is_run_again_then_gives_up(monkeypatch):
+    import pymysql
+    monkeypatch.setattr(db_api.time, 'sleep', lambda seconds: None)
+    calls = []
+
+    def deadlock():
+        return sa.exc.OperationalError(
+            'UPDATE x', {}, pymysql.err.OperationalError(
+                1213, 'Deadlock found when trying to get lock'))
+
+    @db_api.retry_on_deadlock
+    def twice_unlucky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise deadlock()
+        return 'done'
+    assert twice_unlucky() == 'done' and len(calls) == 3
+
+    @db_api.retry_on_deadlock
+    def always():
+        calls.append(1)
+        raise deadlock()
+    calls.clear()
+    with pytest.raises(sa.exc.OperationalError):
+        always()
+    assert len(calls) == db_api.DEADLOCK_ATTEMPTS
+
+    @db_api.retry_on_deadlock
+    def other_error():
+        calls.append(1)
+        raise sa.exc.OperationalError(
+            'SELECT', {}, pymysql.err.OperationalError(2013, 'Lost'))
+    calls.clear()
+    with pytest.raises(sa.exc.OperationalError):
+        other_error()
+    assert len(calls) == 1
