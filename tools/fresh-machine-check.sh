@@ -3,18 +3,23 @@
 # with systemd as PID 1 in a container, run tools/stack.sh there from a clean
 # git clone, check the result, take it down again and remove the container.
 #
-# Usage: tools/fresh-machine-check.sh [--browser] [--ref REF] [--refresh]
-#                                      [--keep] [--clean]
+# Usage: tools/fresh-machine-check.sh [--browser] [--tests] [--ref REF]
+#                                      [--refresh] [--keep] [--clean]
 #   --browser   also open the printed console URL in headless Chromium (this
 #               host's /usr/bin/chromium driven by Playwright from the repo's
 #               .venv, run in the container's network namespace) and require
 #               the guest's screen on it; the screenshot goes to
 #               test-artifacts/fresh-machine-console.png
+#   --tests     then README command 2 as well: tools/run-tests.sh as root
+#               from the same clone, beside the running stack; its pytest
+#               summary lines (unit, functional, e2e) and exit status are
+#               reported and it must pass (about 40 more minutes)
 #   --ref REF   the commit to clone [HEAD]; uncommitted changes never reach
 #               the fresh machine
 #   --refresh   build the cached root filesystem and repositories again
 #   --keep      leave the machine running after the checks of stack.sh
-#               (no unstack.sh), to look around in it; the next run or
+#               (and of run-tests.sh with --tests; no unstack.sh), to look
+#               around in it or run single tests again; the next run or
 #               --clean removes it
 #   --clean     only remove what earlier runs left, then exit
 #
@@ -26,7 +31,8 @@
 #     scripts install on such a machine (PACKAGES below, resolved with their
 #     dependencies against the root's dpkg status), from the Debian mirror;
 #   - its pip source is a local wheelhouse (/etc/pip.conf: no-index,
-#     find-links) with the project's requirements and libvirt-python's sdist;
+#     find-links) with the project's requirements (the test extra too),
+#     libvirt-python's sdist and Playwright (install-browser.sh);
 #   - its npm runs --offline from a cache holding @novnc/novnc.
 # Those three stand in for the network the machine does not have; nothing
 # else is changed on it. Inside, as root in a clean environment:
@@ -34,8 +40,9 @@
 # and the check requires stack.sh to succeed under systemd, the six
 # novalite-*.service units active, the demo server ACTIVE, a console URL
 # printed and the metadata DNAT rule made by the compute's privsep helper,
-# a second stack.sh to keep the same demo server, then unstack.sh to
-# succeed with no novalite unit left.
+# a second stack.sh to keep the same demo server, with --tests
+# tools/run-tests.sh to pass, then unstack.sh to succeed with no novalite
+# unit left.
 #
 # Cached in $NOVALITE_FRESH_DIR [/var/tmp/novalite-fresh], reused by the next
 # run (delete the directory to drop it, ~1 GB): rootfs/ (never booted
@@ -45,7 +52,8 @@
 #
 # Environment: NOVALITE_FRESH_DIR; NOVALITE_FRESH_MIRROR Debian mirror
 # [http://deb.debian.org/debian]; NOVALITE_FRESH_TIMEOUT seconds for
-# stack.sh inside [1500].
+# stack.sh inside [1500]; NOVALITE_FRESH_TESTS_TIMEOUT seconds for
+# run-tests.sh inside [5400].
 #
 # Host requirements: root, Debian 12 (debootstrap, systemd-container,
 # dpkg-dev and git are installed when missing), overlayfs, npm. PID 1 of the
@@ -57,6 +65,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 FRESH=${NOVALITE_FRESH_DIR:-/var/tmp/novalite-fresh}
 MIRROR=${NOVALITE_FRESH_MIRROR:-http://deb.debian.org/debian}
 STACK_TIMEOUT=${NOVALITE_FRESH_TIMEOUT:-1500}
+TESTS_TIMEOUT=${NOVALITE_FRESH_TESTS_TIMEOUT:-5400}
 SUITE=bookworm
 HOSTNAME_IN=novalite-fresh
 # what tools/install-deps.sh, install-libvirt.sh, install-novnc.sh and
@@ -68,22 +77,31 @@ PACKAGES=(rabbitmq-server mariadb-server mariadb-client python3-venv sudo
           qemu-system-x86 qemu-utils dnsmasq-base iptables dnsmasq-utils
           gcc python3-dev npm cpio syslinux syslinux-common mtools
           dosfstools git)
+# and what tools/run-tests.sh adds (install-deps.sh runs install-browser.sh
+# unless NOVALITE_SKIP_BROWSER is set, as stack.sh sets it); always in the
+# repository, installed only by --tests
+TEST_PACKAGES=(chromium)
+# the wheelhouse: what pip installs besides `novalite[test]` (libvirt-python
+# by install-libvirt.sh, playwright by install-browser.sh; setuptools and
+# wheel to build novalite itself), as those scripts spell them
+WHEELS=(libvirt-python 'playwright>=1.40' setuptools wheel)
 # fetched, never installed, by build-guest-image.sh (apt-get download)
 DOWNLOADS=(linux-image-cloud-amd64 busybox-static)
 UNITS=(conductor compute scheduler consoleauth novncproxy api)
 UNITS=("${UNITS[@]/#/novalite-}"); UNITS=("${UNITS[@]/%/.service}")
 IN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-browser=0 ref=HEAD refresh=0 keep=0 clean=0
+browser=0 tests=0 ref=HEAD refresh=0 keep=0 clean=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --browser) browser=1; shift ;;
+        --tests) tests=1; shift ;;
         --ref) ref=$2; shift 2 ;;
         --refresh) refresh=1; shift ;;
         --keep) keep=1; shift ;;
         --clean) clean=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) echo "usage: $0 [--browser] [--ref REF] [--refresh] [--keep] [--clean]" >&2
+        *) echo "usage: $0 [--browser] [--tests] [--ref REF] [--refresh] [--keep] [--clean]" >&2
            exit 2 ;;
     esac
 done
@@ -197,7 +215,7 @@ Debug::NoLocking "true";
 EOF
     apt_host update >/dev/null
     apt_host install -y --download-only --no-install-recommends \
-        "${PACKAGES[@]}" >"$a/download.log"
+        "${PACKAGES[@]}" "${TEST_PACKAGES[@]}" >"$a/download.log"
     kpkg=$(apt_cache_host show --no-all-versions linux-image-cloud-amd64 2>/dev/null \
         | sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*-cloud-amd64\).*/\1/p' | head -1)
     [ -n "$kpkg" ] || die "no kernel package behind linux-image-cloud-amd64"
@@ -208,10 +226,10 @@ EOF
     rm -rf "$FRESH/repo" "$a/cache"
     mv "$FRESH/repo.new" "$FRESH/repo"
 }
-repo_want=$( (printf '%s\n' "${PACKAGES[@]}" "${DOWNLOADS[@]}"
+repo_want=$( (printf '%s\n' "${PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${DOWNLOADS[@]}"
               cat "$FRESH/rootfs/var/lib/dpkg/status") | sha256sum | cut -c1-16)
 if [ $refresh = 1 ] || [ "$(cat "$FRESH/repo.stamp" 2>/dev/null)" != "$repo_want" ]; then
-    stage "local apt repository: ${#PACKAGES[@]} packages and their dependencies"
+    stage "local apt repository: $((${#PACKAGES[@]} + ${#TEST_PACKAGES[@]})) packages and their dependencies"
     t=$(now)
     build_repo
     echo "$repo_want" >"$FRESH/repo.stamp"
@@ -249,14 +267,15 @@ stage "clone of $REPO at ${commit:0:12}"
 # Debian's own Python, the one the fresh machine gets: requirements with
 # markers (python_full_version < "3.11.3") resolve as they will there
 host_python=/usr/bin/python3
-wheels_want=$( ("$host_python" -V; cat "$SRC/setup.cfg" "$SRC/pyproject.toml") \
+wheels_want=$( ("$host_python" -V; printf '%s\n' "${WHEELS[@]}"
+                cat "$SRC/setup.cfg" "$SRC/pyproject.toml") \
     | sha256sum | cut -c1-16)
 if [ $refresh = 1 ] || [ "$(cat "$FRESH/wheels.stamp" 2>/dev/null)" != "$wheels_want" ]; then
-    stage "wheelhouse: novalite's requirements, libvirt-python, setuptools, wheel"
+    stage "wheelhouse: novalite's requirements and ${WHEELS[*]}"
     t=$(now)
     rm -rf "$FRESH/wheels.new"
     "$host_python" -m pip download -q --disable-pip-version-check \
-        -d "$FRESH/wheels.new" "$SRC[test]" libvirt-python setuptools wheel \
+        -d "$FRESH/wheels.new" "$SRC[test]" "${WHEELS[@]}" \
         >"$RUN/pip-download.log" 2>&1 \
         || { tail -20 "$RUN/pip-download.log" >&2; die "pip download failed"; }
     rm -rf "$FRESH/wheels"
@@ -333,6 +352,14 @@ save_logs() {
     say "logs of this run: $last"
 }
 
+tests_summary() {  # LOG: "<layer>: <pytest's last line>" per layer run-tests.sh ran
+    awk '/^run-tests: === .* ===$/ { layer = $3; order[++n] = layer; next }
+         layer != "" && /^=+ .* in [0-9.]+s/ {
+             line = $0; gsub(/^=+ | =+$/, "", line); last[layer] = line }
+         END { for (i = 1; i <= n; i++)
+                   printf "%s: %s\n", order[i], (order[i] in last) ? last[order[i]] : "no summary" }' "$1"
+}
+
 state=''
 for _ in $(seq 120); do   # systemctl fails at once until systemd listens
     state=$(inside timeout 120 systemctl is-system-running --wait 2>/dev/null || true)
@@ -364,6 +391,7 @@ inside timeout "$STACK_TIMEOUT" bash -c 'cd /root/novalite && tools/stack.sh' \
     2>&1 | tee "$RUN/stack.log" | grep --line-buffered -E '^stack: |ERROR' \
     | sed -u 's/^/    | /' || rc=${PIPESTATUS[0]}
 took[stack]=$(since "$t")
+say "    stack.sh: exit $rc in ${took[stack]}s; host load average $(cut -d' ' -f1-3 /proc/loadavg)"
 failures=()
 [ "$rc" = 0 ] || failures+=("stack.sh exited $rc")
 
@@ -416,6 +444,25 @@ if [ ${#failures[@]} = 0 ]; then
         || failures+=("stack.sh, second run: demo server not ACTIVE")
     say "    second run: ${took[stack_again]}s, demo server ${again:-none}"
 fi
+if [ $tests = 1 ]; then
+    # README command 2 after command 1, as a newcomer runs them: beside the
+    # running stack, from the same clone, as root in a clean environment
+    stage "tools/run-tests.sh in the machine"
+    t=$(now)
+    rc=0
+    inside timeout "$TESTS_TIMEOUT" bash -c 'cd /root/novalite && tools/run-tests.sh' \
+        2>&1 | tee "$RUN/run-tests.log" \
+        | grep --line-buffered -E '^run-tests: |^install-[a-z]+: (installing|ready|ERROR)|^=+ .* in [0-9.]+s' \
+        | sed -u 's/^/    | /' || rc=${PIPESTATUS[0]}
+    took[tests]=$(since "$t")
+    say "    run-tests.sh: exit $rc in ${took[tests]}s; host load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    tests_summary "$RUN/run-tests.log" | sed 's/^/    /'
+    # what pytest's -ra lists: every skip with its reason, every failure
+    grep -E '^(FAILED|ERROR|SKIPPED|XFAIL|XPASS) ' "$RUN/run-tests.log" | sed 's/^/      /' || true
+    [ "$rc" = 0 ] || failures+=("run-tests.sh exited $rc")
+    [ "$(tests_summary "$RUN/run-tests.log" | grep -c ' in [0-9.]*s')" = 3 ] \
+        || failures+=("run-tests.sh: not every layer (unit, functional, e2e) reported")
+fi
 [ ${#failures[@]} = 0 ] || save_logs
 if [ $keep = 1 ]; then
     trap - EXIT
@@ -450,7 +497,7 @@ teardown_run "$RUN"
 took[teardown]=$(since "$t")
 
 times=''
-for k in debootstrap repo wheels boot stack stack_again unstack poweroff teardown; do
+for k in debootstrap repo wheels boot stack stack_again tests unstack poweroff teardown; do
     [ -n "${took[$k]:-}" ] && times+=" $k=${took[$k]}s"
 done
 say "times:$times total=$(since "$T0")s"
@@ -458,4 +505,4 @@ if [ ${#failures[@]} -gt 0 ]; then
     printf 'fresh-check: FAIL: %s\n' "${failures[@]}"
     exit 1
 fi
-say "PASS: fresh Debian 12 under systemd: stack.sh up in ${took[stack]}s, six units active, demo ACTIVE, console URL printed$([ $browser = 1 ] && echo ' and seen in Chromium'), metadata redirect in place; second run kept the demo; unstack.sh clean"
+say "PASS: fresh Debian 12 under systemd: stack.sh up in ${took[stack]}s, six units active, demo ACTIVE, console URL printed$([ $browser = 1 ] && echo ' and seen in Chromium'), metadata redirect in place; second run kept the demo;$([ $tests = 1 ] && echo " run-tests.sh passed in ${took[tests]}s;") unstack.sh clean"
