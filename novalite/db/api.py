@@ -182,6 +182,12 @@ _DEADLOCK = 1213          # ER_LOCK_DEADLOCK
 DEADLOCK_ATTEMPTS = 3
 
 
+def is_deadlock(exc):
+    """Whether ``exc`` (an OperationalError) says the server rolled the
+    transaction back to break a deadlock."""
+    return (getattr(exc.orig, 'args', None) or (None,))[0] == _DEADLOCK
+
+
 def retry_on_deadlock(func):
     """Run ``func`` (one whole transaction) again when the server chose it
     as a deadlock's victim, up to :data:`DEADLOCK_ATTEMPTS` times."""
@@ -191,8 +197,7 @@ def retry_on_deadlock(func):
             try:
                 return func(*args, **kwargs)
             except sa.exc.OperationalError as exc:
-                code = (getattr(exc.orig, 'args', None) or (None,))[0]
-                if code != _DEADLOCK or attempt == DEADLOCK_ATTEMPTS:
+                if not is_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS:
                     raise
                 LOG.debug('%s was a deadlock victim (attempt %d); again',
                           func.__name__, attempt)

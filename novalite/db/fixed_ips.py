@@ -8,6 +8,7 @@ never share an address; MACs are unique by constraint.
 """
 
 import random
+import time
 
 import netaddr
 import sqlalchemy as sa
@@ -98,6 +99,14 @@ def fixed_ip_associate_pool(context, network, cidr, instance_uuid, host):
                                     address=address, created_at=created_at)
         except sa_exc.IntegrityError:
             continue  # MAC collision: try again with another MAC
+        except sa_exc.OperationalError as exc:
+            # Concurrent takers lock the same unique-index ranges (mac,
+            # instance_uuid): the server may pick this one as a deadlock's
+            # victim, which rolled it back whole; take again.
+            if not api.is_deadlock(exc):
+                raise
+            time.sleep(random.uniform(0.001, 0.01))
+            continue
         if not ids:
             if populated:
                 raise exception.NoMoreFixedIps(net=network)
