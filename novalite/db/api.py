@@ -61,6 +61,12 @@ def create_engine(url=None):
                       pool_recycle=CONF.database.connection_recycle_time,
                       pool_reset_on_return=None,
                       isolation_level='READ COMMITTED')
+    if url.startswith('mysql+pymysql') and 'ssl' not in url:
+        # TLS to the server only when the URL asks for it (ssl_ca=...,
+        # ssl_verify_cert=...). PyMySQL otherwise prepares a TLS context on
+        # every connect in case the server offers it, which loads the
+        # system's CA bundle: ~15 ms of CPU per new pooled connection.
+        kwargs['connect_args'] = {'ssl_disabled': True}
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == 'mysql':
         _listen_mysql_pool(engine.pool)
@@ -235,6 +241,18 @@ def to_dict(row):
     return {col.name: getattr(row, attr.key)
             for attr in sa.inspect(type(row)).column_attrs
             for col in attr.columns}
+
+
+def column_dicts(session, stmt, model):
+    """The rows of ``stmt`` (a ``select(model)``, filtered, ordered) as
+    plain dicts keyed by column name, like :func:`to_dict` gives, read as
+    columns: no ORM object is built and inspected per row, which is two
+    thirds of the cost of a long list."""
+    columns = list(model.__table__.columns)
+    names = [column.name for column in columns]
+    # Run on the session's connection: plain rows, no ORM loading step.
+    result = session.connection().execute(stmt.with_only_columns(*columns))
+    return [dict(zip(names, row)) for row in result]
 
 
 def model_query(session, model, context=None, read_deleted=None,

@@ -191,7 +191,7 @@ def instance_get_all_by_filters(context, filters, sort_keys=None,
                 raise pagination.marker_not_found(marker)
         stmt = pagination.paginate(stmt, I, marker_row, sort_keys,
                                    sort_dirs, limit)
-        rows = [_to_dict(r) for r in session.scalars(stmt)]
+        rows = api.column_dicts(session, stmt, I)
         return _with_faults(session, rows) if with_fault else rows
 
 

@@ -157,20 +157,25 @@ _LOADERS = {}
 
 
 def _loaders(cls):
+    """``[(field name, attribute name, kind or None, nullable)]`` of
+    ``cls``, in field order; kind None means "always coerce"."""
     loaders = _LOADERS.get(cls)
     if loaders is None:
-        loaders = {}
+        loaders = []
         for name, field in cls.fields.items():
             kind = getattr(field, '_type', None)
             if isinstance(kind, fields.DateTime) and kind.tzinfo_aware:
-                loaders[name] = (_DATETIME, field.nullable)
+                kind = _DATETIME
             elif isinstance(kind, fields.Boolean):
-                loaders[name] = (_BOOL, field.nullable)
+                kind = _BOOL
             elif isinstance(kind, (fields.String, fields.UUID)) and \
                     not isinstance(kind, fields.Enum):
-                loaders[name] = (_STR, field.nullable)
+                kind = _STR
             elif isinstance(kind, fields.Integer):
-                loaders[name] = (_INT, field.nullable)
+                kind = _INT
+            else:
+                kind = None
+            loaders.append((name, '_obj_' + name, kind, field.nullable))
         _LOADERS[cls] = loaders
     return loaders
 
@@ -201,21 +206,25 @@ def set_trusted(obj, values, skip=()):
     """Set ``obj``'s fields from ``values`` (a DB row or a row sent by the
     conductor), storing plain values directly. Marks nothing changed
     that coercion would not; the caller resets changes."""
-    loaders = _loaders(type(obj))
-    for name in obj.fields:
-        if name in skip or name not in values:
+    stored = {}
+    coerced = []
+    for name, attrname, kind, nullable in _loaders(type(obj)):
+        if name not in values or name in skip:
             continue
         value = values[name]
-        loader = loaders.get(name)
-        if loader is not None:
-            kind, nullable = loader
-            if value is None and nullable:
-                setattr(obj, '_obj_' + name, None)
-                continue
-            if value is not None:
+        if kind is not None:
+            if value is None:
+                if nullable:
+                    stored[attrname] = None
+                    continue
+            else:
                 try:
-                    setattr(obj, '_obj_' + name, _trusted_value(kind, value))
+                    stored[attrname] = _trusted_value(kind, value)
                     continue
                 except (TypeError, ValueError):
                     pass
+        coerced.append((name, value))
+    # The fields' stored values, as their setters would leave them, at once.
+    obj.__dict__.update(stored)
+    for name, value in coerced:
         setattr(obj, name, value)

@@ -8,6 +8,7 @@ the same state. Pass ``[None]`` to expect "no task".
 """
 
 import datetime
+import operator
 
 from oslo_serialization import jsonutils
 from oslo_versionedobjects import fields
@@ -242,6 +243,9 @@ class InstanceList(base.ObjectListBase, base.NovaliteObject):
                                             version_manifest)
         rows, expected_attrs = rows
         columns = sorted(rows[0]) if rows else []
+        # itemgetter of two or more keys gives a tuple, in C.
+        values_of = operator.itemgetter(*columns) if len(columns) > 1 \
+            else (lambda row: [row[c] for c in columns])
         return {
             self._obj_primitive_key('name'): self.obj_name(),
             self._obj_primitive_key('namespace'):
@@ -249,7 +253,9 @@ class InstanceList(base.ObjectListBase, base.NovaliteObject):
             self._obj_primitive_key('version'): self.VERSION,
             self._obj_primitive_key('data'): {'rows': {
                 'columns': columns, 'expected_attrs': expected_attrs,
-                'values': [[_wire_value(row[c]) for c in columns]
+                'values': [[_wire_value(value)
+                            if isinstance(value, _CONVERTED) else value
+                            for value in values_of(row)]
                            for row in rows]}},
         }
 
@@ -307,6 +313,10 @@ def _instances(context, rows, expected_attrs):
     return [Instance._from_db_object(context, Instance(context), row,
                                      expected_attrs, flavors=flavors)
             for row in rows]
+
+
+# What _wire_value changes; everything else travels as it is.
+_CONVERTED = (datetime.datetime, dict)
 
 
 def _wire_value(value):
