@@ -164,10 +164,26 @@ class Service(os_service.Service):
         CONF.mutate_config_files()
 
 
+# How often the parent of worker processes looks for a dead child to
+# restart. oslo.service's default (10 ms) costs the idle parent ~13 ms of
+# CPU per second; a restart half a second later is as good.
+WORKER_CHECK_INTERVAL = 0.5
+
+
+def process_launcher():
+    """The launcher of a daemon running worker processes."""
+    return os_service.ProcessLauncher(CONF, restart_method='mutate',
+                                      wait_interval=WORKER_CHECK_INTERVAL)
+
+
 def serve(server, workers=None):
     """Run ``server`` (a Service or WSGIService) until the process stops."""
-    launcher = os_service.launch(CONF, server, workers=workers or 1,
-                                 restart_method='mutate')
+    if workers and workers > 1:
+        launcher = process_launcher()
+        launcher.launch_service(server, workers=workers)
+    else:
+        launcher = os_service.launch(CONF, server, workers=1,
+                                     restart_method='mutate')
     launcher.wait()
     if getattr(server, 'start_failed', False):
         sys.exit(1)

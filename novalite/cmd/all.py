@@ -132,7 +132,7 @@ def main():
              for binary, topic, manager in RPC_SERVICES] +
             [api_cmd.WSGIService(api, api_cmd.find_paste_config())
              for api in CONF.enabled_apis])
-        launcher = os_service.ProcessLauncher(CONF, restart_method='mutate')
+        launcher = service.process_launcher()
         launcher.launch_service(group, workers=1)
         if CONF.vnc.enabled and not CONF.transport_url.startswith('fake'):
             launcher.launch_service(ProxyService(), workers=1)

@@ -16,6 +16,7 @@ from novalite.cmd import common
 from novalite import conf
 from novalite import exception
 from novalite import green
+from novalite import service as novalite_service
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def main():
         paste_file = find_paste_config()
         services = [WSGIService(api, paste_file) for api in
                     CONF.enabled_apis]
-        launcher = os_service.ProcessLauncher(CONF, restart_method='mutate')
+        launcher = novalite_service.process_launcher()
         for service in services:
             launcher.launch_service(service, workers=service.workers)
         launcher.wait()

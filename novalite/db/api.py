@@ -13,6 +13,7 @@ import re
 import threading
 import time
 
+from eventlet import corolocal
 import netaddr
 import sqlalchemy as sa
 from oslo_log import log as logging
@@ -26,6 +27,9 @@ CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
+# The session shared by the reads of a shared_reads() block, per green
+# thread (each OS thread has its own greenlets: per thread as well).
+_READING = corolocal.local()
 _FACTORY = {}
 
 # A pooled connection idle longer than this is pinged before it is handed
@@ -175,13 +179,40 @@ def writer():
 
 @contextlib.contextmanager
 def reader():
-    """A session for reads; never commits."""
+    """A session for reads; never commits (inside :func:`shared_reads`,
+    the block's one session)."""
+    shared = getattr(_READING, 'sessions', None)
+    if shared:
+        yield shared[0]
+        return
     get_engine()
     session = _FACTORY['session']()
+    if shared is not None:
+        shared.append(session)  # the block closes it
+        yield session
+        return
     try:
         yield session
     finally:
         session.close()
+
+
+@contextlib.contextmanager
+def shared_reads():
+    """Readers opened in this block by this green thread share one session:
+    a method making several reads (limits and usage, say) checks out one
+    connection and ends with one ROLLBACK. Nothing is opened until the
+    first read."""
+    if getattr(_READING, 'sessions', None) is not None:
+        yield
+        return
+    _READING.sessions = []
+    try:
+        yield
+    finally:
+        sessions, _READING.sessions = _READING.sessions, None
+        for session in sessions:
+            session.close()
 
 
 _DEADLOCK = 1213          # ER_LOCK_DEADLOCK

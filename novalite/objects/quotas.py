@@ -63,9 +63,10 @@ class Quotas(base.NovaliteObject):
                              resources=None):
         """:func:`get_limits` and :func:`count_usage` in one conductor
         call (a quota check is on every create's path, twice)."""
-        return {'limits': get_limits(context, project_id),
-                'usage': count_usage(context, project_id, user_id,
-                                     resources)}
+        with base.db().shared_reads():
+            return {'limits': get_limits(context, project_id),
+                    'usage': count_usage(context, project_id, user_id,
+                                         resources)}
 
 
 def get_limits(context, project_id):
