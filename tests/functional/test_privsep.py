@@ -12,12 +12,18 @@ caller):
   itself is what is tested);
 - root runs the same helper without sudo (novalite-all, stack.sh without
   systemd): it still keeps only its three capabilities.
+
+The plain user runs the repository's venv. A clone in root's home (as
+root on a fresh Debian, /root is 0700) is out of that user's reach, so
+its commands then run in a mount namespace of their own where a tmpfs
+over the closed directory shows the repository again at the same path.
 """
 
 import json
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -137,11 +143,43 @@ def sudoers(user, workdir):
                 os.unlink(leftover)
 
 
-def _client(netns, conf, log, user=None):
-    cmd = ['ip', 'netns', 'exec', netns]
-    if user is not None:
-        cmd += ['setpriv', '--reuid', str(user.pw_uid), '--regid',
-                str(user.pw_gid), '--init-groups']
+def _closed_ancestor():
+    """The outermost directory above REPO other users cannot enter, or
+    None."""
+    path = '/'
+    for part in REPO.strip('/').split('/')[:-1]:
+        path = os.path.join(path, part)
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return path
+    return None
+
+
+@pytest.fixture
+def as_user(user):
+    """The command prefix that runs what follows as the throw-away user
+    with REPO (its venv and its code) within reach at the same path."""
+    setpriv = ['setpriv', '--reuid', str(user.pw_uid), '--regid',
+               str(user.pw_gid), '--init-groups']
+    closed = _closed_ancestor()
+    if closed is None:
+        yield setpriv
+        return
+    stash = tempfile.mkdtemp(prefix='nlps_repo_')
+    try:
+        # in a private mount namespace: the repository bound aside, a
+        # world-enterable tmpfs over the closed directory, the repository
+        # bound back at its own path; nothing of it outlives the command
+        yield ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+               'set -e; mount --bind "$1" "$2";'
+               ' mount -t tmpfs -o mode=0755 nlps-view "$3";'
+               ' mkdir -p "$1"; mount --bind "$2" "$1"; cd "$1";'
+               ' shift 3; exec "$@"', 'sh', REPO, stash, closed] + setpriv
+    finally:
+        os.rmdir(stash)
+
+
+def _client(netns, conf, log, as_user=None):
+    cmd = ['ip', 'netns', 'exec', netns] + (as_user or [])
     cmd += [sys.executable, '-m', 'tests.functional.privsep_client', conf,
             log]
     # no TMPDIR: the helper's socket goes under /tmp, as the rule says
@@ -183,10 +221,10 @@ def _check(report, uid, netns, host_rules_before):
 
 
 def test_a_plain_user_does_the_privileged_work_through_sudo(
-        user, netns, workdir, sudoers):
+        user, as_user, netns, workdir, sudoers):
     conf, log = workdir
     before = _nat_rules()
-    report = _client(netns, conf, log, user)
+    report = _client(netns, conf, log, as_user)
     _check(report, user.pw_uid, netns, before)
 
 
@@ -225,20 +263,19 @@ def test_root_runs_the_helper_without_sudo(netns, workdir):
 
 
 def test_without_the_sudoers_rule_the_helper_does_not_start(
-        user, netns, workdir):
+        as_user, netns, workdir):
     if not shutil.which('sudo'):
         pytest.skip('sudo is not installed')
     conf, log = workdir
-    cmd = ['ip', 'netns', 'exec', netns, 'setpriv', '--reuid',
-           str(user.pw_uid), '--regid', str(user.pw_gid), '--init-groups',
-           sys.executable, '-c',
-           'from novalite import conf, privsep; '
-           'from novalite.network import linux_net; '
-           'conf.CONF(["--config-file", %r], project="novalite")\n'
-           'try:\n'
-           '    linux_net.metadata_redirect_packets("nlbr0")\n'
-           'except privsep.FAILURES as exc:\n'
-           '    print("refused:", type(exc).__name__)\n' % conf]
+    cmd = ['ip', 'netns', 'exec', netns] + as_user + [
+        sys.executable, '-c',
+        'from novalite import conf, privsep; '
+        'from novalite.network import linux_net; '
+        'conf.CONF(["--config-file", %r], project="novalite")\n'
+        'try:\n'
+        '    linux_net.metadata_redirect_packets("nlbr0")\n'
+        'except privsep.FAILURES as exc:\n'
+        '    print("refused:", type(exc).__name__)\n' % conf]
     result = _run(cmd, cwd=REPO, env={'PATH': '/usr/bin:/bin', 'HOME': '/'})
     assert 'refused: FailedToDropPrivileges' in result.stdout, (
         result.stdout + result.stderr)
