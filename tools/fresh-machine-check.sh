@@ -318,9 +318,26 @@ t=$(now)
 # every domain start ("Failed to create v1 controller cpu for group:
 # Read-only file system"); on a writable cgroup2 without controllers both
 # systemd and libvirt run, the guests without resource controls.
+#
+# /tmp on the machine's own disk, as Debian 12 has it: systemd-nspawn
+# mounts a tmpfs of 10% of the host's memory there otherwise, and the
+# libvirt tests' instances_path (a tempfile directory) then runs out of
+# the disk their flavors claim (NoValidHost).
+#
+# Nothing else beyond systemd-nspawn's defaults, also for run-tests.sh.
+# The machine's services (libvirtd and its QEMU guests, MariaDB, RabbitMQ,
+# the novalite units) run under its default capability set, to which
+# --private-network adds CAP_NET_ADMIN (the bridge, the guests' taps on
+# /dev/net/tun, which it provides, iptables); what this script runs in
+# the machine (stack.sh, run-tests.sh and the daemons and helpers tests
+# start: network namespaces, veths, mounts, sudo, useradd) enters it with
+# nsenter and keeps the capabilities of the root that runs this script,
+# as a root login on a real machine would have them. No /dev/kvm: QEMU
+# runs as TCG, as on the host.
 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 \
 setsid systemd-nspawn -q -D "$R" -M "$MACHINE" --hostname="$HOSTNAME_IN" \
     --boot --private-network --register=no --keep-unit --console=passive \
+    --bind="$R/tmp:/tmp" \
     --bind-ro="$FRESH/repo:/srv/novalite-fresh/repo" \
     --bind-ro="$FRESH/wheels:/srv/novalite-fresh/wheels" \
     </dev/null >"$RUN/nspawn.log" 2>&1 8>&- &
