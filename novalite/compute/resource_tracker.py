@@ -3,10 +3,12 @@
 One :class:`ResourceTracker` per compute service. It keeps, per node, the
 usage of every instance placed on it; claims are checked and recorded
 under a single lock and every change (claim, abort, free, periodic
-refresh) is written to the ComputeNode row at once, so the scheduler's
-next refresh sees it. The writes are made by one background writer: a
-claim does not wait for its round trip to the conductor, and changes that
-arrive while a write is in flight go out together in the next one.
+refresh) is written to the ComputeNode row within :data:`WRITE_DELAY`, so
+the scheduler's next refresh sees it (until then it counts its own recent
+choices as pending claims). The writes are made by one background writer:
+a claim does not wait for its round trip to the conductor, and the
+changes of a short while (a build's claim and its end, a burst's claims)
+go out together in one write.
 
 Usage follows Nova's filter-era accounting: ``memory_mb_used`` starts at
 ``reserved_host_memory_mb``, ``local_gb_used`` at ``reserved_host_disk_mb``
@@ -31,6 +33,10 @@ CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 _ZERO = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
+# Seconds the writer waits before writing what changed: the node's write
+# stays off a build's path to ACTIVE, and a burst's claims on this host
+# cost one conductor call per window instead of one each.
+WRITE_DELAY = 0.1
 
 
 def _reserved():
@@ -219,6 +225,7 @@ class ResourceTracker:
 
     def _write_dirty(self):
         ctxt = nl_context.get_admin_context()
+        green.sleep(WRITE_DELAY)
         while True:
             with self._lock:
                 if not self._dirty:

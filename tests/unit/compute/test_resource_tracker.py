@@ -174,6 +174,30 @@ def test_node_writes_are_coalesced_but_never_lost(tracker):
     assert _node(tracker).memory_mb_used == 512 + 4 * 64
 
 
+def test_changes_within_the_write_delay_go_out_in_one_write(tracker):
+    # A claim and its abort, then two claims, all within WRITE_DELAY: the
+    # node is written once, with the final usage, after the delay.
+    ctxt = fakes.ctxt()
+    a, b, c = [fakes.instance(ctxt, host='cn1', action=None,
+                              flv=fakes.flavor(memory_mb=64, root_gb=0))
+               for _ in range(3)]
+    saves = []
+    real_save = objects.ComputeNode.save
+
+    def counting_save(self):
+        saves.append((time.monotonic(), self.memory_mb_used))
+        return real_save(self)
+    with mock.patch.object(objects.ComputeNode, 'save', counting_save):
+        start = time.monotonic()
+        tracker.instance_claim(ctxt, a, 'cn1').abort()
+        tracker.instance_claim(ctxt, b, 'cn1')
+        tracker.instance_claim(ctxt, c, 'cn1')
+        assert saves == []  # nothing written on the claims' path
+        tracker.flush()
+    assert [used for _at, used in saves] == [512 + 2 * 64]
+    assert saves[0][0] - start >= resource_tracker.WRITE_DELAY
+
+
 def test_failed_node_write_is_retried_with_the_next_change(tracker):
     ctxt = fakes.ctxt()
     a = fakes.instance(ctxt, host='cn1', action=None)
