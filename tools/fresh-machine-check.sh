@@ -310,6 +310,7 @@ mkdir -p "$R/var/cache/novalite-fresh"
 cp -a "$FRESH/npm-cache" "$R/var/cache/novalite-fresh/npm"
 printf 'cache=/var/cache/novalite-fresh/npm\noffline=true\n' >"$R/root/.npmrc"
 cp -a "$SRC" "$R/srv/novalite.git-src"
+install -d -m 1777 "$RUN/tmp"
 
 stage "booting $MACHINE (systemd-nspawn, private network)"
 t=$(now)
@@ -319,10 +320,11 @@ t=$(now)
 # Read-only file system"); on a writable cgroup2 without controllers both
 # systemd and libvirt run, the guests without resource controls.
 #
-# /tmp on the machine's own disk, as Debian 12 has it: systemd-nspawn
-# mounts a tmpfs of 10% of the host's memory there otherwise, and the
-# libvirt tests' instances_path (a tempfile directory) then runs out of
-# the disk their flavors claim (NoValidHost).
+# /tmp on disk, as Debian 12 has it: systemd-nspawn mounts a tmpfs of 10%
+# of the host's memory there otherwise, and the libvirt tests'
+# instances_path (a tempfile directory) then runs out of the disk their
+# flavors claim (NoValidHost). A directory of this run, not the root's own
+# /tmp: nspawn resolves a bind's source after it has mounted that tmpfs.
 #
 # Nothing else beyond systemd-nspawn's defaults, also for run-tests.sh.
 # The machine's services (libvirtd and its QEMU guests, MariaDB, RabbitMQ,
@@ -337,7 +339,7 @@ t=$(now)
 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 \
 setsid systemd-nspawn -q -D "$R" -M "$MACHINE" --hostname="$HOSTNAME_IN" \
     --boot --private-network --register=no --keep-unit --console=passive \
-    --bind="$R/tmp:/tmp" \
+    --bind="$RUN/tmp:/tmp" \
     --bind-ro="$FRESH/repo:/srv/novalite-fresh/repo" \
     --bind-ro="$FRESH/wheels:/srv/novalite-fresh/wheels" \
     </dev/null >"$RUN/nspawn.log" 2>&1 8>&- &
