@@ -246,6 +246,20 @@ class InstanceList(base.ObjectListBase, base.NovaliteObject):
         # itemgetter of two or more keys gives a tuple, in C.
         values_of = operator.itemgetter(*columns) if len(columns) > 1 \
             else (lambda row: [row[c] for c in columns])
+        values = [[_wire_value(value)
+                   if isinstance(value, _CONVERTED) else value
+                   for value in values_of(row)]
+                  for row in rows]
+        # The flavor JSON (most of a row's bytes) goes once per distinct
+        # flavor; rows carry its index.
+        flavors = {}
+        if 'flavor' in columns:
+            at = columns.index('flavor')
+            for row_values in values:
+                flavor = row_values[at]
+                if flavor is not None:
+                    row_values[at] = flavors.setdefault(flavor,
+                                                        len(flavors))
         return {
             self._obj_primitive_key('name'): self.obj_name(),
             self._obj_primitive_key('namespace'):
@@ -253,10 +267,7 @@ class InstanceList(base.ObjectListBase, base.NovaliteObject):
             self._obj_primitive_key('version'): self.VERSION,
             self._obj_primitive_key('data'): {'rows': {
                 'columns': columns, 'expected_attrs': expected_attrs,
-                'values': [[_wire_value(value)
-                            if isinstance(value, _CONVERTED) else value
-                            for value in values_of(row)]
-                           for row in rows]}},
+                'flavors': list(flavors), 'values': values}},
         }
 
     @classmethod
@@ -265,12 +276,15 @@ class InstanceList(base.ObjectListBase, base.NovaliteObject):
         if 'rows' not in data:
             return super()._obj_from_primitive(context, objver, primitive)
         wire = data['rows']
+        columns, flavors = wire['columns'], wire.get('flavors') or []
+        rows = [dict(zip(columns, values)) for values in wire['values']]
+        if flavors:
+            for row in rows:
+                if row['flavor'] is not None:
+                    row['flavor'] = flavors[row['flavor']]
         result = cls(context)
         result.VERSION = objver
-        result.objects = _instances(
-            context, [dict(zip(wire['columns'], values))
-                      for values in wire['values']],
-            wire['expected_attrs'])
+        result.objects = _instances(context, rows, wire['expected_attrs'])
         result.obj_reset_changes()
         return result
 
