@@ -1,7 +1,8 @@
 #!/bin/bash
 # README command 1 on a fresh machine: boot a freshly debootstrapped Debian 12
 # with systemd as PID 1 in a container, run tools/stack.sh there from a clean
-# git clone, check the result, take it down again and remove the container.
+# git clone, check the result (with --tests, run command 2, tools/run-tests.sh,
+# there too), take it down again and remove the container.
 #
 # Usage: tools/fresh-machine-check.sh [--browser] [--tests] [--ref REF]
 #                                      [--refresh] [--keep] [--clean]
@@ -13,7 +14,7 @@
 #   --tests     then README command 2 as well: tools/run-tests.sh as root
 #               from the same clone, beside the running stack; its pytest
 #               summary lines (unit, functional, e2e) and exit status are
-#               reported and it must pass (about 40 more minutes)
+#               reported and it must pass (about 20 more minutes)
 #   --ref REF   the commit to clone [HEAD]; uncommitted changes never reach
 #               the fresh machine
 #   --refresh   build the cached root filesystem and repositories again
