@@ -1,4 +1,4 @@
-"""README's command 1 on a fresh machine, with systemd as PID 1.
+"""README's commands on a fresh machine, with systemd as PID 1.
 
 ``tools/fresh-machine-check.sh --browser`` boots a freshly debootstrapped
 Debian 12 in a systemd-nspawn container (systemd as its PID 1, a private
@@ -9,10 +9,11 @@ compute's privsep helper at work (the metadata DNAT rule), a second
 ``tools/stack.sh`` keeping the same demo server, then
 ``tools/unstack.sh --purge``, and removes the container.
 
-Opt-in: it installs ~900 Debian packages in the container and takes ~8
-minutes on two cores (measured 8 min 15 s, stack.sh 345 s of it); the
-first run on a host also debootstraps (~2.5 min) and fills the package
-and wheel caches (~1.5 min). Set ``NOVALITE_FRESH_MACHINE=1`` to run it. It skips, besides, only where the
+Opt-in: it installs ~900 Debian packages in the container and takes ~3
+minutes on two cores beside other work (measured 2026-11-22: 3 min,
+stack.sh 130 s of it); the first run on a host also debootstraps
+(~1.5 min) and fills the package and wheel caches (~0.5 min). Set
+``NOVALITE_FRESH_MACHINE=1`` to run it. It skips, besides, only where the
 container cannot exist: not root, or a kernel without overlayfs or the
 namespaces systemd-nspawn needs. debootstrap, systemd-container and
 dpkg-dev are installed by the tool; Chromium and Playwright by
@@ -66,7 +67,7 @@ def _skip_reason():
         return ('%s=1: test_stack_and_tests_on_a_fresh_machine checks'
                 ' stack.sh too' % OPT_IN_TESTS)
     if os.environ.get(OPT_IN) != '1':
-        return ('opt-in, ~8 minutes: set %s=1 (tools/fresh-machine-check.sh'
+        return ('opt-in, ~5 minutes: set %s=1 (tools/fresh-machine-check.sh'
                 ' boots a fresh Debian 12 and runs tools/stack.sh in it)'
                 % OPT_IN)
     return _machine_missing()
