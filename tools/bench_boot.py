@@ -223,10 +223,10 @@ def main():
               % (args.computes, time.monotonic() - t0))
 
         # Warm up every daemon's connections and caches: one boot per
-        # compute (the RAM weigher spreads them), since a compute opens its
-        # second and third RabbitMQ connections during its first build,
-        # when the event start, the fixed IP and the first save go out at
-        # once (~10 ms each, once per process).
+        # compute (the RAM weigher spreads them), since a compute opens
+        # more RabbitMQ connections during its first build, when the event
+        # start, the fixed IP and the first save go out at once; the
+        # figures below are of computes past that.
         poller = StatePoller(cloud)
         for i in range(args.computes):
             poller.wait_active(post(api, image, 'bench', 'warmup%d' % i))
