@@ -7,9 +7,12 @@ dict, on the far side) and versioned objects in both directions.
 """
 
 import oslo_messaging as messaging
+from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_messaging._drivers import amqpdriver
 
 from novalite import conf
+from novalite.conf import service as service_conf
 from novalite import context as nl_context
 from novalite.objects import base as objects_base
 
@@ -46,10 +49,29 @@ class RequestContextSerializer(messaging.Serializer):
         return nl_context.RequestContext.from_dict(context)
 
 
+def set_listener_idle_wait(seconds):
+    """Make RPC listeners created from now on first wait ``seconds`` for the
+    next message (see ``[DEFAULT] rpc_listener_idle_wait``).
+
+    oslo.messaging keeps this in a module constant of its AMQP driver, read
+    when a listener or reply waiter is built and on every idle wake-up; it
+    offers no option for it.
+    """
+    amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = seconds
+
+
+def _listener_idle_wait(conf_obj):
+    try:
+        return conf_obj.rpc_listener_idle_wait
+    except cfg.NoSuchOptError:  # a bare ConfigOpts (a tool's, a test's)
+        return service_conf.LISTENER_IDLE_WAIT
+
+
 def init(conf_obj=None):
     """Create the process-wide transport from ``transport_url``."""
     conf_obj = conf_obj or CONF
     if 'transport' not in _STATE:
+        set_listener_idle_wait(_listener_idle_wait(conf_obj))
         _STATE['transport'] = messaging.get_rpc_transport(
             conf_obj, allowed_remote_exmods=ALLOWED_EXMODS)
     return _STATE['transport']

@@ -12,6 +12,7 @@ import oslo_messaging as messaging
 import pytest
 from oslo_config import cfg
 
+from novalite import conf as conf_mod
 from novalite import context
 from novalite import exception
 from novalite import objects
@@ -171,3 +172,27 @@ def test_check_transport_accepts_a_listening_broker(clean_rpc):
 
 def test_rabbit_exceptions_from_novalite_are_rebuilt():
     assert 'novalite.exception' in rpc.ALLOWED_EXMODS
+
+
+def test_listener_idle_wait_reaches_oslo_messaging(clean_rpc):
+    """oslo.messaging's listeners read their first idle wait from a module
+    constant of the AMQP driver; init() sets it from
+    ``[DEFAULT] rpc_listener_idle_wait`` (an oslo.messaging that no longer
+    has the constant fails here, not silently in production)."""
+    from oslo_messaging._drivers import amqpdriver
+    conf_obj = _conf('fake://')
+    conf_obj.register_opts(
+        [o for o in conf_mod.service.service_opts
+         if o.name == 'rpc_listener_idle_wait'])
+    conf_obj.set_override('rpc_listener_idle_wait', 0.02)
+    saved = amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN
+    try:
+        rpc.init(conf_obj)
+        assert amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN == 0.02
+        rpc.cleanup()
+        # A bare ConfigOpts without novalite's options: the default.
+        rpc.init(_conf('fake://'))
+        assert amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN == \
+            conf_mod.service.LISTENER_IDLE_WAIT == 0.05
+    finally:
+        amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = saved
