@@ -77,12 +77,48 @@ def actions_get(context, instance_uuid, limit=None, marker=None):
         return [api.to_dict(r) for r in session.scalars(stmt)]
 
 
+# Events are written on every step of every instance: plain statements on
+# the tables (no ORM unit of work, no ORM-enabled statements, which cost
+# twice the round trip in CPU), and the row is read back only when asked
+# for.
+
+# Lock order: the action's row first, then its events'. Daemons start and
+# finish events of one action at the same time (the conductor's and the
+# compute's, a reschedule's); an event INSERT share-locks the action row
+# for its foreign key, so updating the action after it deadlocks with a
+# twin doing the same.
+
+AT = A.__table__
+ET = E.__table__
+_bind = sa.bindparam
+
+# Built once: making the expressions of a statement costs more CPU than
+# the database takes to run it.
+_ACTION_ID = (
+    sa.select(AT.c.id)
+    .where(AT.c.instance_uuid == _bind('instance_uuid'),
+           AT.c.request_id == _bind('request_id'), AT.c.deleted == 0)
+    .order_by(AT.c.id.desc()).limit(1))
+_TOUCH_ACTION = (sa.update(AT).where(AT.c.id == _bind('action_id'))
+                 .values(updated_at=_bind('now')))
+_FAIL_ACTION = _TOUCH_ACTION.values(message='Error')
+_INSERT_EVENT = sa.insert(ET)
+# SET takes the columns the parameters name (the WHERE's has its own name).
+_UPDATE_EVENT = sa.update(ET).where(ET.c.id == _bind('b_event_id'))
+_EVENT_TO_FINISH = (
+    sa.select(ET.c.id, AT.c.id)
+    .select_from(ET.join(AT, ET.c.action_id == AT.c.id))
+    .where(AT.c.instance_uuid == _bind('instance_uuid'),
+           AT.c.request_id == _bind('request_id'), AT.c.deleted == 0,
+           ET.c.event == _bind('event'), ET.c.deleted == 0)
+    .order_by(AT.c.id.desc(), ET.c.finish_time.is_not(None), ET.c.id.desc())
+    .limit(1))
+
+
 def _action_id(session, instance_uuid, request_id):
     """:raises: InstanceActionNotFound"""
-    action_id = session.scalar(
-        sa.select(A.id).where(A.instance_uuid == instance_uuid,
-                              A.request_id == request_id, A.deleted == 0)
-        .order_by(A.id.desc()).limit(1))
+    action_id = session.connection().scalar(_ACTION_ID, {
+        'instance_uuid': instance_uuid, 'request_id': request_id})
     if action_id is None:
         raise exception.InstanceActionNotFound(
             request_id=request_id, instance_uuid=instance_uuid)
@@ -93,15 +129,6 @@ def _event_row(session, event_id):
     return api.to_dict(session.get(E, event_id))
 
 
-# Events are written on every step of every instance: plain statements,
-# no ORM unit of work, and the row is read back only when asked for.
-
-# Lock order: the action's row first, then its events'. Daemons start and
-# finish events of one action at the same time (the conductor's and the
-# compute's, a reschedule's); an event INSERT share-locks the action row
-# for its foreign key, so updating the action after it deadlocks with a
-# twin doing the same.
-
 @api.retry_on_deadlock
 def action_event_start(context, instance_uuid, request_id, values,
                        refresh=True):
@@ -111,10 +138,11 @@ def action_event_start(context, instance_uuid, request_id, values,
     with api.writer() as session:
         action_id = _action_id(session, instance_uuid, request_id)
         now = api.utcnow()
-        session.execute(sa.update(A).where(A.id == action_id)
-                        .values(updated_at=now))
-        result = session.execute(sa.insert(E).values(
-            action_id=action_id, created_at=now, deleted=0, **values))
+        connection = session.connection()
+        connection.execute(_TOUCH_ACTION, {'action_id': action_id,
+                                           'now': now})
+        result = connection.execute(_INSERT_EVENT, dict(
+            values, action_id=action_id, created_at=now, deleted=0))
         if refresh:
             return _event_row(session, result.inserted_primary_key[0])
         return None
@@ -130,26 +158,21 @@ def action_event_finish(context, instance_uuid, request_id, event_name,
     """
     values = api.naive_values(values)
     with api.writer() as session:
-        found = session.execute(
-            sa.select(E.id, A.id).join(A, E.action_id == A.id)
-            .where(A.instance_uuid == instance_uuid,
-                   A.request_id == request_id, A.deleted == 0,
-                   E.event == event_name, E.deleted == 0)
-            .order_by(A.id.desc(), E.finish_time.is_not(None),
-                      E.id.desc()).limit(1)).first()
+        connection = session.connection()
+        found = connection.execute(_EVENT_TO_FINISH, {
+            'instance_uuid': instance_uuid, 'request_id': request_id,
+            'event': event_name}).first()
         if found is None:
             action_id = _action_id(session, instance_uuid, request_id)
             raise exception.InstanceActionEventNotFound(
                 action_id=action_id, event=event_name)
         event_id, action_id = found
         now = api.utcnow()
-        action_values = {'updated_at': now}
-        if (values.get('result') or '').lower() == 'error':
-            action_values['message'] = 'Error'
-        session.execute(sa.update(A).where(A.id == action_id)
-                        .values(**action_values))
-        session.execute(sa.update(E).where(E.id == event_id)
-                        .values(updated_at=now, **values))
+        failed = (values.get('result') or '').lower() == 'error'
+        connection.execute(_FAIL_ACTION if failed else _TOUCH_ACTION,
+                           {'action_id': action_id, 'now': now})
+        connection.execute(_UPDATE_EVENT, dict(values, updated_at=now,
+                                               b_event_id=event_id))
         if refresh:
             return _event_row(session, event_id)
         return None

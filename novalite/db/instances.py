@@ -75,16 +75,63 @@ def instance_create(context, values):
         return _to_dict(row)
 
 
-def _state_condition(column, expected):
-    if not isinstance(expected, (list, tuple, set)):
-        expected = [expected]
-    values = [v for v in expected if v is not None]
+def _expected_list(expected):
+    if expected is None or isinstance(expected, (list, tuple, set)):
+        return None if expected is None else list(expected)
+    return [expected]
+
+
+def _in_or_null(column, values):
+    """``column IN values``, ``None`` among them matching NULL."""
     terms = []
-    if values:
-        terms.append(column.in_(values))
+    present = [v for v in values if v is not None]
+    if present:
+        terms.append(column.in_(present))
+    if None in values:
+        terms.append(column.is_(None))
+    return sa.or_(*terms)
+
+
+def _state_condition(column, expected, name):
+    """``column IN (:name) [OR column IS NULL]``, or None when nothing
+    is expected."""
+    if expected is None:
+        return None
+    terms = []
+    if any(v is not None for v in expected):
+        terms.append(column.in_(sa.bindparam(name, expanding=True)))
     if None in expected:
         terms.append(column.is_(None))
-    return sa.or_(*terms), list(expected)
+    return sa.or_(*terms)
+
+
+# The guarded UPDATE of instance_update, built once per shape of
+# expectations: building the statement's expressions costs more CPU than
+# the database takes to run it, on the busiest path (every state change
+# of every instance). SET takes the columns the parameters name (keys are
+# column names, so ``metadata`` stays as it is); the WHERE's parameters
+# are named so no column can be.
+_GUARDED_UPDATES = {}
+
+
+def _guarded_update(task_expected, vm_expected):
+    def shape(expected):
+        if expected is None:
+            return None
+        return (any(v is not None for v in expected), None in expected)
+    key = (shape(task_expected), shape(vm_expected))
+    stmt = _GUARDED_UPDATES.get(key)
+    if stmt is None:
+        T = I.__table__
+        stmt = sa.update(T).where(T.c.uuid == sa.bindparam('b_uuid'),
+                                  T.c.deleted == 0)
+        for cond in (_state_condition(T.c.task_state, task_expected,
+                                      'b_task'),
+                     _state_condition(T.c.vm_state, vm_expected, 'b_vm')):
+            if cond is not None:
+                stmt = stmt.where(cond)
+        _GUARDED_UPDATES[key] = stmt
+    return stmt
 
 
 def instance_update(context, uuid, values, expected_task_state=None,
@@ -98,22 +145,18 @@ def instance_update(context, uuid, values, expected_task_state=None,
     :raises: InstanceNotFound, UnexpectedTaskStateError,
         UnexpectedDeletingTaskStateError, UnexpectedVMStateError
     """
-    # A plain (Core) statement on the table: keys are column names, so
-    # ``metadata`` stays as it is.
     values = api.naive_values(values)
     values['updated_at'] = api.utcnow()
-    T = I.__table__
+    task_expected = _expected_list(expected_task_state)
+    vm_expected = _expected_list(expected_vm_state)
+    params = dict(values, b_uuid=uuid)
+    if task_expected is not None:
+        params['b_task'] = [v for v in task_expected if v is not None]
+    if vm_expected is not None:
+        params['b_vm'] = [v for v in vm_expected if v is not None]
     with api.writer() as session:
-        stmt = sa.update(T).where(T.c.uuid == uuid, T.c.deleted == 0)
-        if expected_task_state is not None:
-            cond, task_expected = _state_condition(T.c.task_state,
-                                                   expected_task_state)
-            stmt = stmt.where(cond)
-        if expected_vm_state is not None:
-            cond, vm_expected = _state_condition(T.c.vm_state,
-                                                 expected_vm_state)
-            stmt = stmt.where(cond)
-        result = session.connection().execute(stmt.values(**values))
+        result = session.connection().execute(
+            _guarded_update(task_expected, vm_expected), params)
         if not result.rowcount:
             row = _row(session, context, uuid, read_deleted='no')
             if (expected_task_state is not None and
@@ -168,7 +211,7 @@ def instance_get_all_by_filters(context, filters, sort_keys=None,
             value = filters[key]
             column = getattr(I, key)
             if isinstance(value, (list, tuple, set)):
-                stmt = stmt.where(_state_condition(column, value)[0])
+                stmt = stmt.where(_in_or_null(column, value))
             elif value is None:
                 stmt = stmt.where(column.is_(None))
             else:

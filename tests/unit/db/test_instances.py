@@ -62,6 +62,33 @@ def test_expected_vm_state_guard(db, ctxt):
                                   expected_vm_state='active')
 
 
+def test_guards_of_every_shape_reuse_no_other_shape(db, ctxt):
+    """The guarded UPDATE is built once per shape of expectations; each
+    shape still guards what it says (values only, NULL only, both, with a
+    vm_state guard) and sets only the columns it is given."""
+    inst = _make(ctxt, task_state=None, vm_state='active')
+    uuid = inst['uuid']
+    with pytest.raises(exception.UnexpectedTaskStateError):
+        instances.instance_update(ctxt, uuid, {'task_state': 'pausing'},
+                                  expected_task_state=['powering-off'])
+    instances.instance_update(ctxt, uuid, {'task_state': 'pausing'},
+                              expected_task_state=['powering-off', None],
+                              expected_vm_state=['active'])
+    with pytest.raises(exception.UnexpectedTaskStateError):
+        instances.instance_update(ctxt, uuid, {'task_state': None},
+                                  expected_task_state=[None],
+                                  expected_vm_state=['active'])
+    with pytest.raises(exception.UnexpectedVMStateError):
+        instances.instance_update(ctxt, uuid, {'vm_state': 'paused'},
+                                  expected_task_state=['pausing', None],
+                                  expected_vm_state=['stopped', None])
+    row = instances.instance_update(ctxt, uuid, {'vm_state': 'paused',
+                                                 'task_state': None},
+                                    expected_task_state='pausing')
+    assert (row['vm_state'], row['task_state']) == ('paused', None)
+    assert row['display_name'] == 'vm'
+
+
 def test_metadata_round_trips_through_the_json_column(db, ctxt):
     inst = _make(ctxt, metadata={'a': '1'})
     assert instances.instance_get_by_uuid(ctxt, inst['uuid'])['metadata'] \
