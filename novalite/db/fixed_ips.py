@@ -55,10 +55,23 @@ def _ensure_pool(network, cidr):
         pass  # another worker filled the pool at the same time
 
 
-def _row_of_instance(session, network, instance_uuid, host):
-    return session.scalars(sa.select(F).where(
-        F.network == network, F.instance_uuid == instance_uuid,
-        F.host == host if host is not None else F.host.is_(None))).first()
+# The statements of fixed_ip_associate_pool (one per build), built once:
+# building their expressions costs more CPU than the database takes to run
+# them.
+FT = F.__table__
+_bind = sa.bindparam
+_TAKEN_FOR = sa.select(FT).where(
+    FT.c.network == _bind('b_network'),
+    FT.c.instance_uuid == _bind('b_instance_uuid'))
+_TAKEN_FOR_HOST = _TAKEN_FOR.where(FT.c.host == _bind('b_host'))
+_TAKEN_FOR_NO_HOST = _TAKEN_FOR.where(FT.c.host.is_(None))
+_FREE = (sa.select(FT.c.id, FT.c.address, FT.c.created_at)
+         .where(FT.c.network == _bind('b_network'),
+                FT.c.allocated.is_(False))
+         .order_by(FT.c.id).limit(_CANDIDATES))
+# SET takes the columns the parameters name.
+_TAKE = sa.update(FT).where(FT.c.id == _bind('b_id'),
+                            FT.c.allocated.is_(False))
 
 
 def fixed_ip_associate_pool(context, network, cidr, instance_uuid, host):
@@ -76,23 +89,26 @@ def fixed_ip_associate_pool(context, network, cidr, instance_uuid, host):
     for _attempt in range(_ATTEMPTS):
         try:
             with api.writer() as session:
-                row = _row_of_instance(session, network, instance_uuid,
-                                       host)
+                connection = session.connection()
+                taken = {'b_network': network,
+                         'b_instance_uuid': instance_uuid}
+                if host is None:
+                    taken = connection.execute(_TAKEN_FOR_NO_HOST, taken)
+                else:
+                    taken = connection.execute(_TAKEN_FOR_HOST,
+                                               dict(taken, b_host=host))
+                row = taken.mappings().first()
                 if row is not None:
-                    return api.to_dict(row)
-                ids = list(session.execute(
-                    sa.select(F.id, F.address, F.created_at)
-                    .where(F.network == network, F.allocated.is_(False))
-                    .order_by(F.id).limit(_CANDIDATES)))
+                    return dict(row)
+                ids = list(connection.execute(_FREE,
+                                              {'b_network': network}))
                 random.shuffle(ids)
                 for fixed_id, address, created_at in ids:
                     values = {'allocated': True,
                               'instance_uuid': instance_uuid, 'host': host,
                               'mac': random_mac(), 'updated_at': api.utcnow()}
-                    result = session.execute(
-                        sa.update(F).where(F.id == fixed_id,
-                                           F.allocated.is_(False))
-                        .values(**values))
+                    result = connection.execute(_TAKE,
+                                                dict(values, b_id=fixed_id))
                     if result.rowcount == 1:
                         # Everything the row holds is known: no re-read.
                         return dict(values, id=fixed_id, network=network,
