@@ -10,18 +10,26 @@ from novalite import exception
 F = models.Flavor
 
 
+# A flavor is read on every create: its statements are built once (making
+# the expressions costs more CPU than the database takes to run them).
+FT = F.__table__
+_ES, _FP = models.FlavorExtraSpec.__table__, models.FlavorProject.__table__
+_SPECS_AND_PROJECTS = sa.union_all(
+    sa.select(sa.literal('spec'), _ES.c.key, _ES.c.value, _ES.c.id)
+    .where(_ES.c.flavor_id == sa.bindparam('b_id')),
+    sa.select(sa.literal('project'), _FP.c.project_id, sa.null(), _FP.c.id)
+    .where(_FP.c.flavor_id == sa.bindparam('b_id'))).order_by(sa.text('4'))
+_BY = {key: sa.select(FT).where(FT.c[key] == sa.bindparam('b_value'))
+       for key in ('id', 'flavorid', 'name')}
+
+
 def _to_dict(session, row):
     """The flavor's columns plus its extra specs and projects, the two
-    read in one statement (a flavor is read on every create)."""
-    values = api.to_dict(row)
-    ES, FP = models.FlavorExtraSpec, models.FlavorProject
+    read in one statement."""
+    values = dict(row) if not isinstance(row, F) else api.to_dict(row)
     specs, projects = {}, []
-    for kind, key, value, _id in session.execute(sa.union_all(
-            sa.select(sa.literal('spec'), ES.key, ES.value, ES.id)
-            .where(ES.flavor_id == row.id),
-            sa.select(sa.literal('project'), FP.project_id,
-                      sa.null(), FP.id)
-            .where(FP.flavor_id == row.id)).order_by(sa.text('4'))):
+    for kind, key, value, _id in session.connection().execute(
+            _SPECS_AND_PROJECTS, {'b_id': values['id']}):
         if kind == 'spec':
             specs[key] = value
         else:
@@ -40,7 +48,8 @@ def _get_row(session, **where):
 
 def _get(context, key, value, not_found_id=None):
     with api.reader() as session:
-        row = _get_row(session, **{key: value})
+        row = session.connection().execute(
+            _BY[key], {'b_value': value}).mappings().first()
         if row is None:
             raise exception.FlavorNotFound(flavor_id=not_found_id or value)
         return _to_dict(session, row)

@@ -248,21 +248,29 @@ def instance_host_map(context):
         return result
 
 
+# Counted on every create, twice: built once.
+_T = I.__table__
+_COUNT_PROJECT = sa.select(
+    sa.func.count(_T.c.id), sa.func.coalesce(sa.func.sum(_T.c.vcpus), 0),
+    sa.func.coalesce(sa.func.sum(_T.c.memory_mb), 0)).where(
+    _T.c.deleted == 0, _T.c.project_id == sa.bindparam('b_project_id'))
+_COUNT_USER = _COUNT_PROJECT.where(_T.c.user_id == sa.bindparam('b_user_id'))
+
+
 def instance_get_counts(context, project_id, user_id=None):
-    def _count(session, *where):
-        count, cores, ram = session.execute(
-            sa.select(sa.func.count(I.id),
-                      sa.func.coalesce(sa.func.sum(I.vcpus), 0),
-                      sa.func.coalesce(sa.func.sum(I.memory_mb), 0))
-            .where(I.deleted == 0, *where)).one()
+    def _count(connection, stmt, **params):
+        count, cores, ram = connection.execute(stmt, params).one()
         return {'instances': int(count), 'cores': int(cores),
                 'ram': int(ram)}
 
     with api.reader() as session:
-        counts = {'project': _count(session, I.project_id == project_id)}
+        connection = session.connection()
+        counts = {'project': _count(connection, _COUNT_PROJECT,
+                                    b_project_id=project_id)}
         if user_id is not None:
-            counts['user'] = _count(session, I.project_id == project_id,
-                                    I.user_id == user_id)
+            counts['user'] = _count(connection, _COUNT_USER,
+                                    b_project_id=project_id,
+                                    b_user_id=user_id)
         return counts
 
 

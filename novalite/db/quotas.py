@@ -8,11 +8,16 @@ from novalite.db import models
 Q = models.Quota
 
 
+# Read on every create, twice: built once.
+_OF_PROJECT = sa.select(Q.__table__.c.resource, Q.__table__.c.hard_limit).where(
+    Q.__table__.c.project_id == sa.bindparam('b_project_id'))
+
+
 def quota_get_all_by_project(context, project_id):
     """``{resource: hard_limit}`` of the limits set for a project."""
     with api.reader() as session:
-        return {r.resource: r.hard_limit for r in session.scalars(
-            sa.select(Q).where(Q.project_id == project_id))}
+        return dict(session.connection().execute(
+            _OF_PROJECT, {'b_project_id': project_id}).all())
 
 
 def quota_set(context, project_id, resource, limit):
