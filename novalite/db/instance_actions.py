@@ -26,10 +26,7 @@ def _action_by_request_id(session, instance_uuid, request_id):
 def action_start(context, values):
     values = api.naive_values(values)
     with api.writer() as session:
-        row = A(**values)
-        session.add(row)
-        session.flush()
-        return api.to_dict(row)
+        return api.insert_row(session, A, values)
 
 
 def action_finish(context, instance_uuid, request_id, values):

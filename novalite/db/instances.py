@@ -66,13 +66,8 @@ def instance_get(context, instance_id, with_fault=False):
 def instance_create(context, values):
     values = api.naive_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
-    if 'metadata' in values:
-        values['metadata_'] = values.pop('metadata')
     with api.writer() as session:
-        row = I(**values)
-        session.add(row)
-        session.flush()
-        return _to_dict(row)
+        return api.insert_row(session, I, values)
 
 
 def _expected_list(expected):

@@ -193,3 +193,14 @@ def test_update_without_refresh_returns_only_the_stamp(db, ctxt):
         instances.instance_update(ctxt, inst['uuid'], {'task_state': None},
                                   expected_task_state='scheduling',
                                   refresh=False)
+
+
+def test_create_returns_the_row_as_it_reads_back(db, ctxt):
+    """instance_create writes with a plain INSERT and does not read the
+    row back: what it returns (defaults, id, untouched columns) must be
+    what a read gives."""
+    made = _make(ctxt, metadata={'k': 'v'}, host=None)
+    read = instances.instance_get_by_uuid(ctxt, made['uuid'])
+    assert made['id'] and made['created_at'] is not None
+    assert made['deleted'] == 0 and made['updated_at'] is None
+    assert made == read
