@@ -11,7 +11,8 @@ vhost and MariaDB database): novalite-conductor, -scheduler, -api and
   measurement adds no load to the daemons);
 - burst throughput: ``--burst`` servers POSTed by ``--clients``
   concurrent clients (one server per request) and the time from the first
-  POST until all are ACTIVE;
+  POST until all are ACTIVE, with the CPU each daemon (and RabbitMQ and
+  MariaDB) spent per server of it;
 - the boot flow alone: as many servers created beforehand, then
   ``build_instances`` cast for them ten at a time (what the api casts
   after its POST work) and the time until all are ACTIVE;
@@ -19,7 +20,9 @@ vhost and MariaDB database): novalite-conductor, -scheduler, -api and
   topped up to ``--list-servers`` (1000) ACTIVE servers;
 - the CPU time each daemon spent per sequential boot, and RabbitMQ's and
   MariaDB's (what bounds the burst rate on a small machine);
-- each daemon's resident memory (RSS, MiB) at the end.
+- each daemon's resident memory (RSS, MiB) at the end;
+- first, how long a fixed pure-Python loop takes here: the figures scale
+  with the machine's speed.
 
 Usage: ``.venv/bin/python tools/bench_boot.py [--computes 20]
 [--sequential 50] [--burst 200] [--conductor-workers N]``.
@@ -142,6 +145,32 @@ def rss_by_daemon(cloud):
     return result
 
 
+def cpu_per_unit(before, after, units):
+    """``'binary ms, ...'``: CPU milliseconds per unit of work, per daemon
+    binary and server."""
+    return ', '.join('%s %.1f' % (binary, 1000.0 * (after[binary] -
+                                                  before.get(binary, 0.0)) /
+                                  max(1, units))
+                     for binary in sorted(after))
+
+
+def cpu_snapshot(cloud):
+    cpu = cpu_by_daemon(cloud)
+    cpu.update(cpu_of_servers())
+    return cpu
+
+
+def machine_speed():
+    """Seconds this process takes for a fixed pure-Python loop: the
+    figures above scale with it, so runs on different machines (or on one
+    machine with other work running) can be told apart."""
+    start = time.process_time()
+    total = 0
+    for i in range(5000000):
+        total += i
+    return time.process_time() - start
+
+
 def report_errors(cloud, rows):
     """Print the fault of each server that ended in ERROR (a benchmark
     run should have none; when it does, say why)."""
@@ -194,6 +223,8 @@ def main():
                         help='concurrent clients POSTing the burst')
     args = parser.parse_args()
 
+    print('machine speed: a 5M-step Python loop takes %.2f s of CPU'
+          % machine_speed())
     factory = CloudFactory()
     try:
         # Production cadences (the test defaults heartbeat and refresh far
@@ -232,8 +263,7 @@ def main():
             poller.wait_active(post(api, image, 'bench', 'warmup%d' % i))
 
         latencies = []
-        cpu_before = cpu_by_daemon(cloud)
-        cpu_before.update(cpu_of_servers())
+        cpu_before = cpu_snapshot(cloud)
         for i in range(args.sequential):
             start = time.monotonic()
             row = poller.wait_active(post(api, image, 'bench',
@@ -247,14 +277,10 @@ def main():
                   len(latencies), percentile(latencies, 50),
                   percentile(latencies, 90), min(latencies),
                   max(latencies)))
-        cpu_after = cpu_by_daemon(cloud)
-        cpu_after.update(cpu_of_servers())
-        print('CPU per sequential boot (ms): ' + ', '.join(
-            '%s %.1f' % (binary, 1000.0 * (cpu_after[binary] -
-                                           cpu_before.get(binary, 0.0)) /
-                         max(1, args.sequential))
-            for binary in sorted(cpu_after)))
+        print('CPU per sequential boot (ms): ' + cpu_per_unit(
+            cpu_before, cpu_snapshot(cloud), args.sequential))
 
+        cpu_before = cpu_snapshot(cloud)
         start = time.monotonic()
         with futures.ThreadPoolExecutor(args.clients) as pool:
             ids = list(pool.map(
@@ -269,6 +295,10 @@ def main():
               '%.1f s; %d ERROR)' % (
                   args.burst, args.computes, args.clients, elapsed,
                   args.burst / elapsed, posted, errors))
+        # The burst is bound by CPU on a small machine: what each part
+        # spends per server says where the time goes.
+        print('CPU per server of the burst (ms): ' + cpu_per_unit(
+            cpu_before, cpu_snapshot(cloud), args.burst))
         report_errors(cloud, rows)
 
         # The same burst without the API in front: instances created and
