@@ -56,6 +56,21 @@ class NovaliteObject(ovo_base.VersionedObject):
                                  % (self.obj_name(), attrname))
         return hasattr(self, '_obj_' + attrname)
 
+    @classmethod
+    def _obj_from_primitive(cls, context, objver, primitive):
+        """ovo's, with the plain values of the wire form stored as
+        :func:`set_trusted` stores them: every object that crosses RPC is
+        rebuilt here, and coercing each field through its setter was most
+        of that work."""
+        self = cls()
+        self._context = context
+        self.VERSION = objver
+        set_trusted(self, cls._obj_primitive_field(primitive, 'data'),
+                    primitive=True)
+        changes = cls._obj_primitive_field(primitive, 'changes', [])
+        self._changed_fields = {x for x in changes if x in self.fields}
+        return self
+
     def obj_what_changed(self):
         changes = {name for name in self._changed_fields
                    if name in self.fields}
@@ -202,10 +217,15 @@ def _trusted_value(kind, value):
     raise TypeError(value)
 
 
-def set_trusted(obj, values, skip=()):
+def set_trusted(obj, values, skip=(), primitive=False):
     """Set ``obj``'s fields from ``values`` (a DB row or a row sent by the
     conductor), storing plain values directly. Marks nothing changed
-    that coercion would not; the caller resets changes."""
+    that coercion would not; the caller resets changes.
+
+    :param primitive: ``values`` is an object's wire form: what is not
+        stored directly is first turned back by its field's
+        ``from_primitive``.
+    """
     stored = {}
     coerced = []
     for name, attrname, kind, nullable in _loaders(type(obj)):
@@ -227,4 +247,6 @@ def set_trusted(obj, values, skip=()):
     # The fields' stored values, as their setters would leave them, at once.
     obj.__dict__.update(stored)
     for name, value in coerced:
+        if primitive:
+            value = obj.fields[name].from_primitive(obj, name, value)
         setattr(obj, name, value)
