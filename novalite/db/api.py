@@ -4,6 +4,10 @@ Sessions come from :func:`reader` and :func:`writer` context managers; a
 writer commits on success and rolls back on any exception. The engine is
 created lazily from ``[database] connection`` on first use, after the
 access guard has checked that this process may talk to the database.
+
+Statements on the boot path (a dozen per server) are built once, at module
+level, with bound parameters, and run on the session's connection: building
+a statement's expressions costs more CPU than the database takes to run it.
 """
 
 import contextlib
@@ -281,10 +285,10 @@ _INSERTS = {}
 
 def insert_row(session, model, values):
     """INSERT one row of ``model`` with a plain statement on its table (no
-    ORM unit of work, which costs about as much CPU again as the round
-    trip); returns the row as :func:`to_dict` would, without reading it
-    back. Columns with a Python-side default get it, as the ORM gives it;
-    columns neither given nor defaulted are left out of the statement.
+    ORM unit of work); returns the row as :func:`to_dict` would, without
+    reading it back. Columns with a Python-side default get it, as the ORM
+    gives it; columns neither given nor defaulted are left out of the
+    statement.
 
     :param values: keyed by column name.
     """

@@ -55,9 +55,8 @@ def _ensure_pool(network, cidr):
         pass  # another worker filled the pool at the same time
 
 
-# The statements of fixed_ip_associate_pool (one per build), built once:
-# building their expressions costs more CPU than the database takes to run
-# them.
+# fixed_ip_associate_pool's statements (one run per build), built once (see
+# novalite.db.api).
 FT = F.__table__
 _bind = sa.bindparam
 _TAKEN_FOR = sa.select(FT).where(

@@ -10,8 +10,7 @@ from novalite import exception
 F = models.Flavor
 
 
-# A flavor is read on every create: its statements are built once (making
-# the expressions costs more CPU than the database takes to run them).
+# A flavor is read on every create: built once (see novalite.db.api).
 FT = F.__table__
 _ES, _FP = models.FlavorExtraSpec.__table__, models.FlavorProject.__table__
 _SPECS_AND_PROJECTS = sa.union_all(

@@ -75,9 +75,8 @@ def actions_get(context, instance_uuid, limit=None, marker=None):
 
 
 # Events are written on every step of every instance: plain statements on
-# the tables (no ORM unit of work, no ORM-enabled statements, which cost
-# twice the round trip in CPU), and the row is read back only when asked
-# for.
+# the tables, built once (see novalite.db.api), and the row is read back
+# only when asked for.
 
 # Lock order: the action's row first, then its events'. Daemons start and
 # finish events of one action at the same time (the conductor's and the
@@ -89,8 +88,6 @@ AT = A.__table__
 ET = E.__table__
 _bind = sa.bindparam
 
-# Built once: making the expressions of a statement costs more CPU than
-# the database takes to run it.
 _ACTION_ID = (
     sa.select(AT.c.id)
     .where(AT.c.instance_uuid == _bind('instance_uuid'),

@@ -100,12 +100,11 @@ def _state_condition(column, expected, name):
     return sa.or_(*terms)
 
 
-# The guarded UPDATE of instance_update, built once per shape of
-# expectations: building the statement's expressions costs more CPU than
-# the database takes to run it, on the busiest path (every state change
-# of every instance). SET takes the columns the parameters name (keys are
-# column names, so ``metadata`` stays as it is); the WHERE's parameters
-# are named so no column can be.
+# The guarded UPDATE of instance_update (every state change of every
+# instance), built once per shape of expectations (see novalite.db.api).
+# SET takes the columns the parameters name (keys are column names, so
+# ``metadata`` stays as it is); the WHERE's parameters are named so no
+# column can be.
 _GUARDED_UPDATES = {}
 
 
@@ -243,7 +242,7 @@ def instance_host_map(context):
         return result
 
 
-# Counted on every create, twice: built once.
+# Counted on every create, twice: built once (see novalite.db.api).
 _T = I.__table__
 _COUNT_PROJECT = sa.select(
     sa.func.count(_T.c.id), sa.func.coalesce(sa.func.sum(_T.c.vcpus), 0),

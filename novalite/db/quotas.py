@@ -8,9 +8,10 @@ from novalite.db import models
 Q = models.Quota
 
 
-# Read on every create, twice: built once.
-_OF_PROJECT = sa.select(Q.__table__.c.resource, Q.__table__.c.hard_limit).where(
-    Q.__table__.c.project_id == sa.bindparam('b_project_id'))
+# Read on every create, twice: built once (see novalite.db.api).
+_QT = Q.__table__
+_OF_PROJECT = sa.select(_QT.c.resource, _QT.c.hard_limit).where(
+    _QT.c.project_id == sa.bindparam('b_project_id'))
 
 
 def quota_get_all_by_project(context, project_id):
