@@ -203,6 +203,10 @@ class FlavorAccessExists(Conflict):
                'project %(project_id)s combination.')
 
 
+class InstanceExists(Conflict):
+    msg_fmt = 'Instance %(instance_uuid)s already exists.'
+
+
 class KeyPairExists(Conflict):
     msg_fmt = "Key pair '%(key_name)s' already exists."
 

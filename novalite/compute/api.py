@@ -257,8 +257,12 @@ class API:
                 if count > 1:
                     display_name = NAME_TEMPLATE % {'name': name,
                                                     'count': index + 1}
+                # The uuid is chosen here, as Nova's api does: a create
+                # the conductor gets twice then fails instead of making a
+                # second instance.
                 instance = objects.Instance(
-                    context, user_id=context.user_id,
+                    context, uuid=uuidutils.generate_uuid(),
+                    user_id=context.user_id,
                     project_id=context.project_id,
                     display_name=display_name,
                     display_description=description,

@@ -64,10 +64,16 @@ def instance_get(context, instance_id, with_fault=False):
 
 
 def instance_create(context, values):
+    """:raises: InstanceExists when ``values`` name a uuid taken already
+    (a create delivered twice, e.g. again after a conductor died before
+    acknowledging it, must not make a second instance)."""
     values = api.naive_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
-    with api.writer() as session:
-        return api.insert_row(session, I, values)
+    try:
+        with api.writer() as session:
+            return api.insert_row(session, I, values)
+    except sa.exc.IntegrityError:
+        raise exception.InstanceExists(instance_uuid=values['uuid'])
 
 
 def _expected_list(expected):

@@ -204,3 +204,14 @@ def test_create_returns_the_row_as_it_reads_back(db, ctxt):
     assert made['id'] and made['created_at'] is not None
     assert made['deleted'] == 0 and made['updated_at'] is None
     assert made == read
+
+
+def test_create_with_a_uuid_taken_makes_no_second_instance(db, ctxt):
+    """The api picks the uuid; a create delivered twice (again after a
+    conductor died before acknowledging it) is refused, not doubled."""
+    made = _make(ctxt, uuid='4a1e0a4e-3a51-4d3c-9d5e-6f1a2b3c4d5e')
+    with pytest.raises(exception.InstanceExists) as info:
+        _make(ctxt, uuid=made['uuid'], display_name='again')
+    assert made['uuid'] in info.value.format_message()
+    assert [r['display_name'] for r in instances.instance_get_all_by_filters(
+        ctxt, {'uuid': made['uuid']})] == ['vm']
