@@ -5,7 +5,7 @@ import socket
 from oslo_config import cfg
 
 # See rpc_listener_idle_wait below.
-LISTENER_IDLE_WAIT = 0.05
+LISTENER_IDLE_WAIT = 0.2
 
 service_opts = [
     cfg.StrOpt('host',
@@ -53,9 +53,15 @@ service_opts = [
                       'once, so this delays only acknowledgements (and '
                       'only when nothing else arrives). oslo.messaging '
                       'itself starts at 1 ms: some ten wake-ups after '
-                      'every message, which cost a busy service more CPU '
-                      'than the messages themselves. Possible values: '
-                      '0.001 to 1.0.'),
+                      'every message, which cost a service that gets a '
+                      'message now and then (a compute during a burst) '
+                      'more CPU than the messages themselves. The price: '
+                      'RabbitMQ delivers again a message not yet '
+                      'acknowledged when its service dies, and a longer '
+                      'wait widens that window (guarded saves and '
+                      'api-chosen instance uuids make most messages '
+                      'harmless the second time). Possible values: 0.001 '
+                      'to 1.0.'),
     cfg.IntOpt('graceful_shutdown_timeout_seconds',
                default=30, min=0,
                help='Seconds a stopping service waits for in-flight RPC '

@@ -193,6 +193,6 @@ def test_listener_idle_wait_reaches_oslo_messaging(clean_rpc):
         # A bare ConfigOpts without novalite's options: the default.
         rpc.init(_conf('fake://'))
         assert amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN == \
-            conf_mod.service.LISTENER_IDLE_WAIT == 0.05
+            conf_mod.service.LISTENER_IDLE_WAIT == 0.2
     finally:
         amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = saved
