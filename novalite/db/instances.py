@@ -77,31 +77,27 @@ def instance_create(context, values):
 
 
 def _expected_list(expected):
-    if expected is None or isinstance(expected, (list, tuple, set)):
-        return None if expected is None else list(expected)
+    """None (nothing to check), or the expected states as a list."""
+    if expected is None:
+        return None
+    if isinstance(expected, (list, tuple, set)):
+        return list(expected)
     return [expected]
 
 
-def _in_or_null(column, values):
-    """``column IN values``, ``None`` among them matching NULL."""
+def _in_or_null(column, values, param=None):
+    """``column IN values``, ``None`` among them matching NULL.
+
+    :param param: name of an expanding bound parameter that carries the
+        values when the statement runs (a statement built once); without
+        it the values are part of the statement.
+    """
     terms = []
-    present = [v for v in values if v is not None]
-    if present:
-        terms.append(column.in_(present))
+    if any(v is not None for v in values):
+        terms.append(column.in_(
+            sa.bindparam(param, expanding=True) if param else
+            [v for v in values if v is not None]))
     if None in values:
-        terms.append(column.is_(None))
-    return sa.or_(*terms)
-
-
-def _state_condition(column, expected, name):
-    """``column IN (:name) [OR column IS NULL]``, or None when nothing
-    is expected."""
-    if expected is None:
-        return None
-    terms = []
-    if any(v is not None for v in expected):
-        terms.append(column.in_(sa.bindparam(name, expanding=True)))
-    if None in expected:
         terms.append(column.is_(None))
     return sa.or_(*terms)
 
@@ -125,11 +121,11 @@ def _guarded_update(task_expected, vm_expected):
         T = I.__table__
         stmt = sa.update(T).where(T.c.uuid == sa.bindparam('b_uuid'),
                                   T.c.deleted == 0)
-        for cond in (_state_condition(T.c.task_state, task_expected,
-                                      'b_task'),
-                     _state_condition(T.c.vm_state, vm_expected, 'b_vm')):
-            if cond is not None:
-                stmt = stmt.where(cond)
+        for column, expected, param in (
+                (T.c.task_state, task_expected, 'b_task'),
+                (T.c.vm_state, vm_expected, 'b_vm')):
+            if expected is not None:
+                stmt = stmt.where(_in_or_null(column, expected, param))
         _GUARDED_UPDATES[key] = stmt
     return stmt
 
