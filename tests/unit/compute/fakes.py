@@ -135,6 +135,8 @@ def compute(local_objects, flags):
         mgr.consoleauth_api = mock.Mock()
         mgr.init_host()
         yield mgr
+        # The tracker's background write must not outlive the database.
+        mgr.rt.flush()
 
 
 def node(rt, host='cn1'):

@@ -176,3 +176,17 @@ def test_late_group_check_reschedules_exactly_one(compute, policy):
     reason = compute.compute_task_api.build_instances.call_args.kwargs[
         'filter_properties']['retry']['exc_reason']
     assert 'group policy was violated' in reason
+
+
+def test_accepting_save_writes_the_building_host(compute):
+    """A build_instances delivered twice (after a conductor died before
+    acknowledging it) may assign the row to another host while this one
+    already builds it: the save that accepts the build writes this host
+    and node, so the row ends where the guest runs."""
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1')
+    other = objects.Instance.get_by_uuid(ctxt, inst.uuid)
+    other.host = other.node = 'cn2'
+    other.save(expected_task_state=['scheduling'])
+    row = _build(compute, ctxt, inst)
+    assert (row.vm_state, row.host, row.node) == ('active', 'cn1', 'cn1')
