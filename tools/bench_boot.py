@@ -21,8 +21,9 @@ vhost and MariaDB database): novalite-conductor, -scheduler, -api and
 - the CPU time each daemon spent per sequential boot, and RabbitMQ's and
   MariaDB's (what bounds the burst rate on a small machine);
 - each daemon's resident memory (RSS, MiB) at the end;
-- first, how long a fixed pure-Python loop takes here: the figures scale
-  with the machine's speed.
+- first, how long a fixed pure-Python loop takes here: a hint of the
+  machine's speed (it follows the other figures only loosely; compare runs
+  made on one machine).
 
 Usage: ``.venv/bin/python tools/bench_boot.py [--computes 20]
 [--sequential 50] [--burst 200] [--conductor-workers N]``.
@@ -161,9 +162,9 @@ def cpu_snapshot(cloud):
 
 
 def machine_speed():
-    """Seconds this process takes for a fixed pure-Python loop: the
-    figures above scale with it, so runs on different machines (or on one
-    machine with other work running) can be told apart."""
+    """Seconds this process takes for a fixed pure-Python loop: a hint
+    that a run was made on a slower or busier machine, not a factor the
+    other figures scale by."""
     start = time.process_time()
     total = 0
     for i in range(5000000):
