@@ -1,0 +1,1 @@
+"""Regression tests against real daemons: one test per bug, named for it."""
