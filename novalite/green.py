@@ -69,8 +69,10 @@ def serve_wsgi(sock, app, logger, socket_timeout=None):
     # attribute of the ``http`` package to that copy, which breaks plain
     # threaded HTTP servers anywhere else in the process (tests' stubs).
     import eventlet.wsgi
+    # debug=False: an exception that escapes ``app`` is answered with a
+    # bare 500, never with its traceback.
     eventlet.wsgi.server(sock, app, log=logger, log_output=False,
-                         socket_timeout=socket_timeout)
+                         socket_timeout=socket_timeout, debug=False)
 
 
 def is_monkey_patched():

@@ -235,11 +235,8 @@ class ImageAPI:
 
     @webob.dec.wsgify
     def __call__(self, req):
-        try:
-            req.GET  # noqa: B018 - decode the query string here
-        except UnicodeDecodeError:
-            return webob.exc.HTTPBadRequest(
-                explanation='The query string is not valid UTF-8.')
+        # The fault wrapper in front has already refused a path or query
+        # string that is not UTF-8.
         match = self.mapper.match(req.path_info or '/', req.environ)
         if match is None:
             return webob.exc.HTTPNotFound()

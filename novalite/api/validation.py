@@ -9,6 +9,7 @@ instead of refused, as Nova's relaxed v2 validation does.
 """
 
 import functools
+import re
 
 import jsonschema
 from jsonschema import validators
@@ -90,10 +91,39 @@ def _check_ipv6(value):
     return netaddr.valid_ipv6(value)
 
 
+# An integer written as text, as Nova's schemas accept for counts and sizes.
+_INTEGER_TEXT = re.compile(r'^-?[0-9]+$')
+# Longer than this, an integer text is past every bound a schema sets (and
+# int() of thousands of digits is refused by Python anyway).
+_MAX_INTEGER_DIGITS = 24
+
+
+def _bound_integer_text(keyword):
+    """``keyword`` (minimum, maximum, exclusive...) applied to integer text
+    too: ``"2147483648"`` meets ``maximum`` as the number it spells."""
+    check = _BASE.VALIDATORS[keyword]
+
+    def validate_bound(validator, bound, instance, schema):
+        if isinstance(instance, str) and _INTEGER_TEXT.match(instance):
+            digits = instance.lstrip('-')
+            if len(digits) > _MAX_INTEGER_DIGITS:
+                instance = float('-inf' if instance[0] == '-' else 'inf')
+            else:
+                instance = int(instance)
+        yield from check(validator, bound, instance, schema)
+    return validate_bound
+
+
+_BASE = validators.validator_for({})
+_Validator = validators.extend(_BASE, {
+    keyword: _bound_integer_text(keyword)
+    for keyword in ('minimum', 'maximum', 'exclusiveMinimum',
+                    'exclusiveMaximum')})
+
+
 def validate(schema, instance, what='field/attribute'):
     """Validate ``instance``; :raises: ValidationError (400)."""
-    cls = validators.validator_for(schema)
-    validator = cls(schema, format_checker=_format_checker)
+    validator = _Validator(schema, format_checker=_format_checker)
     try:
         error = _best_error(validator, instance)
     except (RecursionError, TypeError, ValueError) as exc:

@@ -11,6 +11,7 @@ from oslo_service import service as os_service
 from paste import deploy
 
 from novalite.api import auth
+from novalite.api import middleware
 from novalite.api.paste_config import find_paste_config
 from novalite.cmd import common
 from novalite import conf
@@ -41,7 +42,8 @@ class WSGIService(os_service.ServiceBase):
         if name == 'osapi_compute':
             auth.check_listen_address(host, port)
         self.workers = workers or processutils.get_worker_count()
-        self.app = deploy.loadapp('config:%s' % paste_file, name=name)
+        self.app = middleware.last_resort(
+            deploy.loadapp('config:%s' % paste_file, name=name))
         try:
             self.socket = green.listen(host, port)
         except OSError as exc:

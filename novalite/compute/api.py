@@ -38,6 +38,18 @@ NAME_TEMPLATE = '%(name)s-%(count)d'
 UNLOCK_OVERRIDE = 'os_compute_api:os-lock-server:unlock:unlock_override'
 
 
+_COMPUTE_BINARIES = ('novalite-compute', 'nova-compute')
+
+
+def service_zone(service):
+    """The availability zone a service is in: a compute's own (or
+    ``default_availability_zone``), ``internal_service_availability_zone``
+    for every other service."""
+    if service.binary in _COMPUTE_BINARIES:
+        return service.availability_zone or CONF.default_availability_zone
+    return CONF.internal_service_availability_zone
+
+
 def check_instance_lock(func):
     """Refuse to act on a locked instance unless the caller is admin."""
     @functools.wraps(func)
@@ -168,6 +180,18 @@ class API:
                 flavor.root_gb:
             raise exception.FlavorDiskTooSmall()
 
+    def _check_availability_zone(self, context, zone):
+        """Refuse a zone no enabled compute is in, as Nova does (a forced
+        host skips this: the scheduler then decides).
+
+        :raises: InvalidAvailabilityZone (400)
+        """
+        zones = {service_zone(s) for s in
+                 objects.ServiceList.get_all(context.elevated())
+                 if s.binary in _COMPUTE_BINARIES and not s.disabled}
+        if zone not in zones:
+            raise exception.InvalidAvailabilityZone()
+
     def _allowed_count(self, context, flavor, min_count, max_count,
                        quota):
         """How many instances fit in the quota, between min and max.
@@ -221,6 +245,8 @@ class API:
         if flavor.disabled:
             raise exception.FlavorNotFound(flavor_id=flavor.flavorid)
         self._check_image(flavor, image)
+        if availability_zone and not forced_host:
+            self._check_availability_zone(context, availability_zone)
         metadata = dict(metadata or {})
         # Limits and usage in one conductor call, for every check below.
         quota = quota_obj.Quotas.get_limits_and_usage(

@@ -37,6 +37,13 @@ MAX_VERSION = '2.11'
 LEGACY_VERSION = '2.0'
 
 _VERSION_RE = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
+# Digits of a version number beyond which no version can be supported.
+_MAX_DIGITS = 9
+
+
+def _shortened(text, length=32):
+    """``text`` for an error message, cut when a client sent a lot."""
+    return text if len(text) <= length else text[:length] + '...'
 
 
 class InvalidAPIVersionString(exception.Invalid):
@@ -58,7 +65,14 @@ class APIVersionRequest:
         if version_string is not None:
             match = _VERSION_RE.match(version_string.strip())
             if not match:
-                raise InvalidAPIVersionString(version=version_string)
+                raise InvalidAPIVersionString(
+                    version=_shortened(version_string))
+            if max(len(match.group(1)), len(match.group(2))) > _MAX_DIGITS:
+                # Well formed, but far past any version there will be; not
+                # worth an int() of thousands of digits.
+                raise InvalidGlobalAPIVersion(
+                    req_ver=_shortened(version_string),
+                    min_ver=MIN_VERSION, max_ver=MAX_VERSION)
             self.major, self.minor = int(match.group(1)), int(match.group(2))
 
     def _key(self):

@@ -44,17 +44,30 @@ def status_from_state(vm_state, task_state=None):
     return task_map.get(task_state, task_map['default'])
 
 
-def states_from_status(status):
-    """``(vm_states, task_states)`` filters for an API status, or None
-    when no server can have it (task_states None means any)."""
-    status = status.upper()
-    if status == 'REBOOT':
-        return [vm_states.ACTIVE], list(task_states.SOFT_REBOOT_STATES)
-    if status == 'HARD_REBOOT':
-        return [vm_states.ACTIVE], list(task_states.HARD_REBOOT_STATES)
-    found = [vm for vm, task_map in _STATUS.items()
-             if task_map['default'] == status]
-    return (found, None) if found else None
+def states_from_statuses(statuses):
+    """``(vm_states, task_states)`` filters for one or more API statuses
+    (``?status=ACTIVE&status=ERROR``: a server in any of them), or None
+    when no server can have any (task_states None means any).
+
+    As in Nova, the statuses' states are merged: a status that needs no
+    particular task state (ACTIVE) lifts the task filter of one that
+    does (REBOOT) when both are asked for.
+    """
+    wanted = {status.strip().upper() for status in statuses}
+    found_vm, found_task, any_task = [], set(), False
+    for vm_state, task_map in _STATUS.items():
+        for task_state, status in task_map.items():
+            if status not in wanted:
+                continue
+            if vm_state not in found_vm:
+                found_vm.append(vm_state)
+            if task_state == 'default':
+                any_task = True
+            else:
+                found_task.add(task_state)
+    if not found_vm:
+        return None
+    return found_vm, None if any_task else sorted(found_task)
 
 
 def authorize(req, rule, target=None):

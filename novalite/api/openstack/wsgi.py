@@ -10,6 +10,8 @@ for errors; :mod:`novalite.api.openstack.faults` turns those into Nova's
 fault bodies.
 """
 
+import math
+
 import routes
 import webob
 import webob.dec
@@ -87,6 +89,19 @@ class InvalidContentType(exception.Invalid):
     msg_fmt = 'Unsupported Content-Type'
 
 
+def _refuse_constant(name):
+    # NaN, Infinity and -Infinity are not JSON; Python's parser takes them
+    # and no database column can store them.
+    raise ValueError('%s is not a JSON number' % name)
+
+
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value):  # 1e999: finite text, no finite float
+        raise ValueError('%s is out of range' % text[:32])
+    return value
+
+
 def _parse_body(req):
     body = req.body
     if not body:
@@ -95,7 +110,8 @@ def _parse_body(req):
     if content_type and content_type not in JSON_TYPES:
         raise InvalidContentType()
     try:
-        value = jsonutils.loads(body)
+        value = jsonutils.loads(body, parse_constant=_refuse_constant,
+                                parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedRequestBody(reason='Unable to parse JSON body')
     if not isinstance(value, dict):
@@ -188,12 +204,9 @@ class APIRouter:
         return resp
 
     def _dispatch(self, req):
-        try:
-            path = req.path_info or '/'
-            req.GET  # noqa: B018 - decode the query string once, here
-        except UnicodeDecodeError:
-            return faults.fault_response(
-                400, 'The URL or query string is not valid UTF-8.')
+        # The fault wrapper in front has already refused a path or query
+        # string that is not UTF-8.
+        path = req.path_info or '/'
         match = self.mapper.match(path, req.environ)
         if match is None:
             return _not_found(req)

@@ -1,8 +1,8 @@
 """os-availability-zone: the zones, and (admin) their hosts and services."""
 
 from novalite.api.openstack import common
-from novalite.api.openstack.compute import services as services_handlers
 from novalite.api.openstack import wsgi
+from novalite.compute import api as compute_api
 from novalite import conf
 from novalite import objects
 
@@ -13,7 +13,7 @@ def _zones(req):
     """``{zone: [service, ...]}`` of the enabled services."""
     zones = {}
     for service in objects.ServiceList.get_all(req.context):
-        zones.setdefault(services_handlers.zone_of(service),
+        zones.setdefault(compute_api.service_zone(service),
                          []).append(service)
     return zones
 

@@ -63,7 +63,8 @@ def _search_filters(req):
             if k in allowed}
     filters = {}
     if 'status' in opts:
-        states = common.states_from_status(opts.pop('status'))
+        opts.pop('status')
+        states = common.states_from_statuses(req.GET.getall('status'))
         if states is None:
             return None
         filters['vm_state'], task = states
@@ -95,7 +96,8 @@ def _search_filters(req):
         if name in opts:
             try:
                 re.compile(opts[name])
-            except re.error:
+            except (re.error, OverflowError, RecursionError, ValueError):
+                # OverflowError: a{4294967296}; RecursionError: nesting.
                 raise exception.ValidationError(
                     detail='Invalid %s filter: not a regular expression: '
                            '%s' % (name, opts[name]))
@@ -296,6 +298,9 @@ def _availability_zone(req, value):
     """``zone``, ``zone:host`` or ``zone:host:node`` (hosts are admin)."""
     if not value:
         return CONF.default_schedule_zone, None, None
+    if value.count(':') > 2:
+        raise exception.ValidationError(
+            detail='Unable to parse availability_zone')
     zone, _sep, rest = value.partition(':')
     host, _sep, node = rest.partition(':')
     if host or node:

@@ -5,6 +5,7 @@ from novalite.api.openstack import common
 from novalite.api.openstack.compute.schemas import services as schema
 from novalite.api.openstack import wsgi
 from novalite.api import validation
+from novalite.compute import api as compute_api
 from novalite import conf
 from novalite import exception
 from novalite import objects
@@ -13,19 +14,12 @@ CONF = conf.CONF
 P = 'os_compute_api:os-services:%s'
 
 
-def zone_of(service):
-    if service.binary in ('novalite-compute', 'nova-compute'):
-        return service.availability_zone or \
-            CONF.default_availability_zone
-    return CONF.internal_service_availability_zone
-
-
 def _view(req, service):
     body = {
         'id': service.id,
         'binary': service.binary,
         'host': service.host,
-        'zone': zone_of(service),
+        'zone': compute_api.service_zone(service),
         'status': 'disabled' if service.disabled else 'enabled',
         'state': 'up' if service.is_up(CONF.service_down_time) else 'down',
         'updated_at': common.strtime(service.updated_at),

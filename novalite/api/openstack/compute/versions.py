@@ -1,8 +1,10 @@
-"""Version documents: ``GET /`` (every major version) and ``GET /v2.1/``."""
+"""Version documents: ``GET /`` (every major version), ``GET /v2.1/`` and
+the bare ``GET /v2.1`` / ``GET /v2`` that clients probe without a token."""
 
 import webob.dec
 
 from novalite.api.openstack import api_version
+from novalite.api.openstack import faults
 from novalite.api.openstack import wsgi
 
 _V21 = {'id': 'v2.1', 'status': 'CURRENT',
@@ -41,22 +43,28 @@ def show_version(req):
 
 
 class Versions:
-    """The app at ``/``: every major version."""
+    """The app at ``/``: every major version; with ``version = v2.1`` (or
+    ``v2.0``) in its paste section, the app at that bare path, which
+    answers that version's document."""
+
+    def __init__(self, version=None):
+        self.version = {'v2.1': _V21, 'v2.0': _V20}.get(version)
 
     @classmethod
     def factory(cls, global_config, **local_config):
-        return cls()
+        return cls(local_config.get('version'))
 
     @webob.dec.wsgify(RequestClass=wsgi.Request)
     def __call__(self, req):
         if req.path_info not in ('', '/'):
-            return wsgi.response({'itemNotFound': {
-                'code': 404, 'message': 'The resource could not be found.'}},
-                status=404)
+            return faults.fault_response(
+                404, 'The resource could not be found.')
         if req.method not in ('GET', 'HEAD'):
-            return wsgi.response({'badMethod': {
-                'code': 405, 'message': 'The method specified is not '
-                                        'allowed for this resource.'}},
-                status=405, headers={'Allow': 'GET, HEAD'})
+            return faults.fault_response(
+                405, 'The method specified is not allowed for this '
+                     'resource.', headers={'Allow': 'GET, HEAD'})
+        if self.version is not None:
+            return wsgi.response({'version': _version(
+                req, self.version, described=True)})
         return wsgi.response({'versions': [_version(req, _V20),
                                            _version(req, _V21)]})

@@ -28,7 +28,9 @@ create = {
                          'pattern': '^[0-9]*$', 'minimum': 0,
                          'maximum': 2147483647},
                 'rxtx_factor': {'type': ['number', 'string'],
-                                'pattern': r'^[0-9]+(\.[0-9]+)?$',
+                                # At most 38 digits before the point: below
+                                # the maximum, whatever the digits.
+                                'pattern': r'^[0-9]{1,38}(\.[0-9]+)?$',
                                 'minimum': 0, 'exclusiveMinimum': 0,
                                 'maximum': 3.40282e+38},
                 'os-flavor-access:is_public': pt.boolean,

@@ -26,14 +26,17 @@ boolean = {
              'NO', 'No', 'no', 'n', 'f'],
 }
 
+# The largest count or size any field takes (a signed 32-bit column).
+MAX_INT = 2147483647
+
 non_negative_integer = {
     'type': ['integer', 'string'],
-    'pattern': '^[0-9]*$', 'minimum': 0, 'minLength': 1,
+    'pattern': '^[0-9]*$', 'minimum': 0, 'maximum': MAX_INT, 'minLength': 1,
 }
 
 positive_integer = {
     'type': ['integer', 'string'],
-    'pattern': '^[0-9]*$', 'minimum': 1, 'minLength': 1,
+    'pattern': '^[0-9]*$', 'minimum': 1, 'maximum': MAX_INT, 'minLength': 1,
 }
 
 flavor_ref = {
