@@ -5,6 +5,7 @@ import urllib.parse
 
 from oslo_utils import strutils
 
+from novalite.api.openstack.compute.schemas import parameter_types as pt
 from novalite.compute import task_states
 from novalite.compute import vm_states
 from novalite import conf
@@ -81,6 +82,31 @@ def can(req, rule, target=None):
 
 def is_true(value):
     return strutils.bool_from_string(value, strict=False)
+
+
+def int_param(req, name, default=None, minimum=0, maximum=pt.MAX_INT):
+    """The integer query parameter ``name`` (its last value), bounded
+    before it reaches SQL (MySQL refuses an OFFSET past 2^64 as a syntax
+    error).
+
+    :raises: ValidationError (400) for text that is not such an integer.
+    """
+    value = req.GET.get(name)
+    if value is None:
+        return default
+    text = value.strip()
+    digits = text.lstrip('-')
+    if not digits.isdigit() or not digits.isascii() or len(digits) > 12:
+        raise exception.ValidationError(
+            detail='%s param must be an integer' % name)
+    number = int(text)
+    if number < minimum:
+        raise exception.ValidationError(
+            detail='%s param must be >= %d' % (name, minimum))
+    if number > maximum:
+        raise exception.ValidationError(
+            detail='%s param must be <= %d' % (name, maximum))
+    return number
 
 
 def limit_and_marker(req, max_limit=None):

@@ -59,14 +59,7 @@ def _target(group):
 def list_server_groups(req):
     common.authorize(req, P % 'index')
     limit, _marker = common.limit_and_marker(req)
-    try:
-        offset = int(req.GET.get('offset', 0))
-    except ValueError:
-        raise exception.ValidationError(detail='offset param must be an '
-                                               'integer')
-    if offset < 0:
-        raise exception.ValidationError(detail='offset param must be '
-                                               'positive')
+    offset = common.int_param(req, 'offset', default=0)
     if common.is_true(req.GET.get('all_projects', 'false')) and \
             common.can(req, P % 'index:all_projects'):
         groups = objects.InstanceGroupList.get_all(req.context, limit=limit,
