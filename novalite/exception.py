@@ -215,6 +215,12 @@ class ServiceBinaryExists(Conflict):
     msg_fmt = 'Service with host %(host)s binary %(binary)s exists.'
 
 
+class DBDuplicateEntry(Conflict):
+    """A write broke a unique constraint (``columns``: its columns);
+    the DB functions answer with a named conflict where they have one."""
+    msg_fmt = 'A resource with the same %(columns)s already exists.'
+
+
 class NoMoreFixedIps(NovaliteException):
     msg_fmt = 'No fixed IP addresses available for network: %(net)s'
 
