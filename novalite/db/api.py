@@ -13,6 +13,7 @@ a statement's expressions costs more CPU than the database takes to run it.
 import contextlib
 import datetime
 import functools
+import random
 import re
 import threading
 import time
@@ -25,6 +26,7 @@ from sqlalchemy import orm
 
 from novalite import conf
 from novalite import db as db_guard
+from novalite.db import models
 from novalite import exception
 
 CONF = conf.CONF
@@ -173,12 +175,22 @@ def dispose():
 
 @contextlib.contextmanager
 def writer():
-    """A session in a transaction that commits when the block succeeds."""
+    """A session in a transaction that commits when the block succeeds.
+
+    :raises: DBDuplicateEntry when a statement or the commit broke a unique
+        constraint (the transaction is rolled back).
+    """
     get_engine()
     session = _FACTORY['session']()
     try:
         with session.begin():
             yield session
+    except sa.exc.IntegrityError as exc:
+        columns = duplicate_columns(exc)
+        if columns is None:
+            raise
+        raise exception.DBDuplicateEntry(
+            columns=', '.join(c for c in columns if c != 'deleted')) from exc
     finally:
         session.close()
 
@@ -221,30 +233,124 @@ def shared_reads():
             session.close()
 
 
+# -- transactions that lose a race ---------------------------------------------
+#
+# Concurrent transactions on the same rows can lose in three ways: InnoDB
+# rolls one back to break a deadlock (1213), one waits for a lock longer
+# than innodb_lock_wait_timeout (1205; SQLite: "database is locked"), or
+# two insert the same unique key and the later one is refused (1062;
+# SQLite: "UNIQUE constraint failed"). writer() rolls the loser back whole,
+# so running the function again is safe; on that run its own reads see the
+# winner's committed row (READ COMMITTED), so a create answers the
+# conflict it names (FlavorExists, KeyPairExists...) and a "set" updates
+# the row the winner inserted.
+
 _DEADLOCK = 1213          # ER_LOCK_DEADLOCK
-DEADLOCK_ATTEMPTS = 3
+_LOCK_WAIT_TIMEOUT = 1205  # ER_LOCK_WAIT_TIMEOUT
+_DUPLICATE_KEY = 1062     # ER_DUP_ENTRY
+DEADLOCK = 'deadlock'
+LOCK_WAIT = 'lock wait timeout'
+DUPLICATE = 'duplicate key'
+RACE_ATTEMPTS = 5
+# Runs again per kind of loss, within RACE_ATTEMPTS in all. A duplicate is
+# settled by one more run (the row it met is committed); a lock wait has
+# already cost innodb_lock_wait_timeout, so once.
+RACE_RETRIES = {DEADLOCK: RACE_ATTEMPTS - 1, LOCK_WAIT: 1, DUPLICATE: 1}
+
+_MYSQL_DUPLICATE_KEY = re.compile(r"for key '(?:[^'.]*\.)?([^']+)'")
+_SQLITE_UNIQUE = 'UNIQUE constraint failed: '
+
+
+def _error_code(exc):
+    return (getattr(getattr(exc, 'orig', None), 'args', None) or (None,))[0]
 
 
 def is_deadlock(exc):
     """Whether ``exc`` (an OperationalError) says the server rolled the
     transaction back to break a deadlock."""
-    return (getattr(exc.orig, 'args', None) or (None,))[0] == _DEADLOCK
+    return _error_code(exc) == _DEADLOCK
 
 
-def retry_on_deadlock(func):
-    """Run ``func`` (one whole transaction) again when the server chose it
-    as a deadlock's victim, up to :data:`DEADLOCK_ATTEMPTS` times."""
+def _table_of(exc):
+    match = re.match(r'\s*(?:INSERT\s+(?:\w+\s+)*?INTO|UPDATE)\s+`?(\w+)',
+                     getattr(exc, 'statement', None) or '', re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _unique_columns(table_name, key):
+    """The columns of the unique constraint or index MySQL names ``key``
+    (a column with ``unique=True`` gets an index named after it)."""
+    tables = models.Base.metadata.tables
+    candidates = [tables[table_name]] if table_name in tables else \
+        list(tables.values())
+    for table in candidates:
+        for item in list(table.constraints) + list(table.indexes):
+            if isinstance(item, (sa.UniqueConstraint, sa.Index)) and \
+                    item.name == key:
+                return [column.name for column in item.columns]
+    return ['id'] if key == 'PRIMARY' else [key]
+
+
+def duplicate_columns(exc):
+    """The columns of the unique key ``exc`` (an IntegrityError) says a
+    row broke, or None when it is another integrity error (a foreign key,
+    a NOT NULL)."""
+    orig = getattr(exc, 'orig', None)
+    if _error_code(exc) == _DUPLICATE_KEY:
+        match = _MYSQL_DUPLICATE_KEY.search(str(orig))
+        key = match.group(1) if match else 'PRIMARY'
+        return _unique_columns(_table_of(exc), key)
+    text = str(orig)
+    if text.startswith(_SQLITE_UNIQUE):
+        return [name.strip().rpartition('.')[2]
+                for name in text[len(_SQLITE_UNIQUE):].split(',')]
+    return None
+
+
+def lost_race(exc):
+    """How ``exc`` says a transaction lost to a concurrent one:
+    :data:`DEADLOCK`, :data:`LOCK_WAIT`, :data:`DUPLICATE`, or None."""
+    if isinstance(exc, exception.DBDuplicateEntry):
+        return DUPLICATE
+    if isinstance(exc, sa.exc.OperationalError):
+        code = _error_code(exc)
+        if code == _DEADLOCK:
+            return DEADLOCK
+        if code == _LOCK_WAIT_TIMEOUT or \
+                'database is locked' in str(getattr(exc, 'orig', '')):
+            return LOCK_WAIT
+    return None
+
+
+def retry_lost_race(func):
+    """Run ``func`` again when the transaction it runs lost a race to a
+    concurrent one (see above), up to :data:`RACE_ATTEMPTS` times.
+
+    Every DB function that writes carries it. ``func`` must be whole
+    transactions (its writer() blocks) and nothing else that a second run
+    would repeat.
+
+    :raises: what the last run raised: DBDuplicateEntry (409) when the
+        function has no answer of its own for the row it met.
+    """
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        retried = dict.fromkeys(RACE_RETRIES, 0)
+        for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
                 return func(*args, **kwargs)
-            except sa.exc.OperationalError as exc:
-                if not is_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS:
+            except (exception.DBDuplicateEntry,
+                    sa.exc.OperationalError) as exc:
+                race = lost_race(exc)
+                if race is None or attempt == RACE_ATTEMPTS or \
+                        retried[race] >= RACE_RETRIES[race]:
                     raise
-                LOG.debug('%s was a deadlock victim (attempt %d); again',
-                          func.__name__, attempt)
-                time.sleep(0.01 * attempt)
+                retried[race] += 1
+                LOG.debug('%s lost a race (%s, attempt %d); again',
+                          func.__name__, race, attempt)
+                if race != DUPLICATE:
+                    # Apart, so the same transactions do not meet again.
+                    time.sleep(random.uniform(0.005, 0.02) * attempt)
     return wrapper
 
 

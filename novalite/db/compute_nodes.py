@@ -43,6 +43,7 @@ def compute_node_get_all(context, host=None):
         return [api.to_dict(r) for r in session.scalars(stmt)]
 
 
+@api.retry_lost_race
 def compute_node_create(context, values):
     values = api.naive_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
@@ -53,6 +54,7 @@ def compute_node_create(context, values):
         return api.to_dict(row)
 
 
+@api.retry_lost_race
 def compute_node_update(context, compute_id, values, refresh=True):
     """Write ``values``; every claim and free of a compute lands here.
 
@@ -73,6 +75,7 @@ def compute_node_update(context, compute_id, values, refresh=True):
         return api.to_dict(_get(session, context, compute_id))
 
 
+@api.retry_lost_race
 def compute_node_delete(context, compute_id):
     with api.writer() as session:
         session.execute(

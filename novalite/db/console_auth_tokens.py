@@ -23,6 +23,7 @@ def _now():
     return int(time.time())
 
 
+@api.retry_lost_race
 def console_auth_token_create(context, values):
     """Store a token row.
 
@@ -35,7 +36,7 @@ def console_auth_token_create(context, values):
             session.add(row)
             session.flush()
             return api.to_dict(row)
-    except sa.exc.IntegrityError:
+    except exception.DBDuplicateEntry:
         raise exception.Conflict(reason='console token already authorized')
 
 
@@ -54,6 +55,7 @@ def console_auth_token_get_valid(context, token_hash, instance_uuid=None):
         return api.to_dict(row)
 
 
+@api.retry_lost_race
 def console_auth_token_touch(context, token_hash):
     """Stamp ``updated_at`` on the row of ``token_hash``, expired or not.
 
@@ -68,6 +70,7 @@ def console_auth_token_touch(context, token_hash):
         return api.to_dict(row)
 
 
+@api.retry_lost_race
 def console_auth_token_destroy_all_by_instance(context, instance_uuid):
     """Delete every token of ``instance_uuid``; returns how many."""
     with api.writer() as session:
@@ -76,6 +79,7 @@ def console_auth_token_destroy_all_by_instance(context, instance_uuid):
         return result.rowcount
 
 
+@api.retry_lost_race
 def console_auth_token_destroy_expired(context, in_use_grace=0):
     """Delete expired tokens; returns how many.
 

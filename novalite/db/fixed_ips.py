@@ -51,7 +51,7 @@ def _ensure_pool(network, cidr):
             session.execute(sa.insert(F), [
                 {'network': network, 'address': a, 'allocated': False,
                  'created_at': api.utcnow()} for a in missing])
-    except sa_exc.IntegrityError:
+    except exception.DBDuplicateEntry:
         pass  # another worker filled the pool at the same time
 
 
@@ -112,7 +112,7 @@ def fixed_ip_associate_pool(context, network, cidr, instance_uuid, host):
                         # Everything the row holds is known: no re-read.
                         return dict(values, id=fixed_id, network=network,
                                     address=address, created_at=created_at)
-        except sa_exc.IntegrityError:
+        except exception.DBDuplicateEntry:
             continue  # MAC collision: try again with another MAC
         except sa_exc.OperationalError as exc:
             # Concurrent takers lock the same unique-index ranges (mac,
@@ -130,6 +130,7 @@ def fixed_ip_associate_pool(context, network, cidr, instance_uuid, host):
     raise exception.NoMoreFixedIps(net=network)
 
 
+@api.retry_lost_race
 def fixed_ip_disassociate_all_by_instance(context, instance_uuid,
                                           host=None):
     """Return the instance's addresses (those taken for ``host`` only,

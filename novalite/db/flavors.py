@@ -66,6 +66,7 @@ def flavor_get_by_name(context, name):
     return _get(context, 'name', name)
 
 
+@api.retry_lost_race
 def flavor_create(context, values):
     values = dict(values)
     specs = values.pop('extra_specs', None) or {}
@@ -88,8 +89,10 @@ def flavor_create(context, values):
         return _to_dict(session, row)
 
 
+@api.retry_lost_race
 def flavor_update(context, flavor_id, values):
-    """Update plain columns and replace ``extra_specs`` when given."""
+    """Update plain columns and set ``extra_specs`` (the whole dict) when
+    given."""
     values = dict(values)
     specs = values.pop('extra_specs', None)
     values.pop('projects', None)
@@ -101,15 +104,31 @@ def flavor_update(context, flavor_id, values):
         for key, value in api.naive_values(values).items():
             setattr(row, key, value)
         if specs is not None:
-            session.execute(sa.delete(models.FlavorExtraSpec).where(
-                models.FlavorExtraSpec.flavor_id == row.id))
-            for key, value in specs.items():
-                session.add(models.FlavorExtraSpec(flavor_id=row.id,
-                                                   key=key, value=value))
+            _set_specs(session, row.id, specs)
         session.flush()
         return _to_dict(session, row)
 
 
+def _set_specs(session, flavor_id, specs):
+    """Make the flavor's extra specs ``specs``, writing only the keys that
+    differ: a request identical to one just committed writes nothing, and
+    rows of unchanged keys are not locked."""
+    S = models.FlavorExtraSpec
+    have = {r.key: r for r in session.scalars(
+        sa.select(S).where(S.flavor_id == flavor_id))}
+    gone = [key for key in have if key not in specs]
+    if gone:
+        session.execute(sa.delete(S).where(S.flavor_id == flavor_id,
+                                           S.key.in_(gone)))
+    for key, value in specs.items():
+        spec = have.get(key)
+        if spec is None:
+            session.add(S(flavor_id=flavor_id, key=key, value=value))
+        elif spec.value != value:
+            spec.value = value
+
+
+@api.retry_lost_race
 def flavor_destroy(context, flavor_id):
     with api.writer() as session:
         row = _get_row(session, id=flavor_id)
@@ -121,6 +140,7 @@ def flavor_destroy(context, flavor_id):
         session.delete(row)
 
 
+@api.retry_lost_race
 def flavor_add_access(context, flavor_id, project_id):
     with api.writer() as session:
         row = _get_row(session, id=flavor_id)
@@ -138,6 +158,7 @@ def flavor_add_access(context, flavor_id, project_id):
         return _to_dict(session, row)
 
 
+@api.retry_lost_race
 def flavor_remove_access(context, flavor_id, project_id):
     with api.writer() as session:
         row = _get_row(session, id=flavor_id)

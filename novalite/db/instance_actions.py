@@ -23,12 +23,14 @@ def _action_by_request_id(session, instance_uuid, request_id):
         .order_by(A.id.desc())).first()
 
 
+@api.retry_lost_race
 def action_start(context, values):
     values = api.naive_values(values)
     with api.writer() as session:
         return api.insert_row(session, A, values)
 
 
+@api.retry_lost_race
 def action_finish(context, instance_uuid, request_id, values):
     """:raises: InstanceActionNotFound"""
     with api.writer() as session:
@@ -123,7 +125,7 @@ def _event_row(session, event_id):
     return api.to_dict(session.get(E, event_id))
 
 
-@api.retry_on_deadlock
+@api.retry_lost_race
 def action_event_start(context, instance_uuid, request_id, values,
                        refresh=True):
     """:returns: the event row, or None when ``refresh`` is False.
@@ -142,7 +144,7 @@ def action_event_start(context, instance_uuid, request_id, values,
         return None
 
 
-@api.retry_on_deadlock
+@api.retry_lost_race
 def action_event_finish(context, instance_uuid, request_id, event_name,
                         values, refresh=True):
     """Finish the newest unfinished ``event_name`` of the request's action.

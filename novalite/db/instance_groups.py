@@ -48,6 +48,7 @@ def instance_group_get_by_instance(context, instance_uuid):
         return _to_dict(session, row)
 
 
+@api.retry_lost_race
 def instance_group_create(context, values, members=None):
     values = api.naive_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
@@ -61,6 +62,7 @@ def instance_group_create(context, values, members=None):
         return _to_dict(session, row)
 
 
+@api.retry_lost_race
 def instance_group_destroy(context, uuid):
     with api.writer() as session:
         row = _get(session, uuid)
@@ -69,6 +71,7 @@ def instance_group_destroy(context, uuid):
             setattr(row, key, value)
 
 
+@api.retry_lost_race
 def instance_group_members_add(context, uuid, instance_uuids):
     """Add members (idempotent). :returns: the group."""
     with api.writer() as session:
@@ -83,6 +86,7 @@ def instance_group_members_add(context, uuid, instance_uuids):
         return _to_dict(session, row)
 
 
+@api.retry_lost_race
 def instance_group_member_delete(context, instance_uuid):
     """Drop an instance from whichever group holds it."""
     with api.writer() as session:

@@ -63,6 +63,7 @@ def instance_get(context, instance_id, with_fault=False):
         return _with_faults(session, [values])[0] if with_fault else values
 
 
+@api.retry_lost_race
 def instance_create(context, values):
     """:raises: InstanceExists when ``values`` name a uuid taken already
     (a create delivered twice, e.g. again after a conductor died before
@@ -72,7 +73,7 @@ def instance_create(context, values):
     try:
         with api.writer() as session:
             return api.insert_row(session, I, values)
-    except sa.exc.IntegrityError:
+    except exception.DBDuplicateEntry:
         raise exception.InstanceExists(instance_uuid=values['uuid'])
 
 
@@ -130,6 +131,7 @@ def _guarded_update(task_expected, vm_expected):
     return stmt
 
 
+@api.retry_lost_race
 def instance_update(context, uuid, values, expected_task_state=None,
                     expected_vm_state=None, refresh=True):
     """Compare-and-swap update of one instance.
@@ -172,6 +174,7 @@ def instance_update(context, uuid, values, expected_task_state=None,
         return _to_dict(_row(session, context, uuid))
 
 
+@api.retry_lost_race
 def instance_destroy(context, uuid):
     """Soft-delete an instance; returns its final row."""
     with api.writer() as session:
@@ -283,6 +286,7 @@ def _latest_faults(session, uuids):
     return {r.instance_uuid: api.to_dict(r) for r in rows}
 
 
+@api.retry_lost_race
 def instance_fault_create(context, values):
     values = api.naive_values(values)
     with api.writer() as session:

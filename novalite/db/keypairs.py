@@ -27,22 +27,21 @@ def key_pair_get(context, user_id, name):
         return api.to_dict(row)
 
 
+@api.retry_lost_race
 def key_pair_create(context, values):
     """:raises: KeyPairExists"""
     values = api.naive_values(values)
-    try:
-        with api.writer() as session:
-            if session.scalars(_query(session, values['user_id'],
-                                      values['name'])).first() is not None:
-                raise exception.KeyPairExists(key_name=values['name'])
-            row = K(**values)
-            session.add(row)
-            session.flush()
-            return api.to_dict(row)
-    except sa.exc.IntegrityError:
-        raise exception.KeyPairExists(key_name=values['name'])
+    with api.writer() as session:
+        if session.scalars(_query(session, values['user_id'],
+                                  values['name'])).first() is not None:
+            raise exception.KeyPairExists(key_name=values['name'])
+        row = K(**values)
+        session.add(row)
+        session.flush()
+        return api.to_dict(row)
 
 
+@api.retry_lost_race
 def key_pair_destroy(context, user_id, name):
     """Soft-delete one key pair. :raises: KeypairNotFound"""
     with api.writer() as session:

@@ -55,6 +55,7 @@ def service_get_all(context, disabled=None, binary=None, host=None):
         return [api.to_dict(r) for r in session.scalars(stmt)]
 
 
+@api.retry_lost_race
 def service_create(context, values):
     """:raises: ServiceBinaryExists"""
     values = api.naive_values(values)
@@ -65,11 +66,12 @@ def service_create(context, values):
             session.add(row)
             session.flush()
             return api.to_dict(row)
-    except sa.exc.IntegrityError:
+    except exception.DBDuplicateEntry:
         raise exception.ServiceBinaryExists(host=values.get('host'),
                                             binary=values.get('binary'))
 
 
+@api.retry_lost_race
 def service_update(context, service_id, values):
     with api.writer() as session:
         row = _get(session, context, service_id)
@@ -79,6 +81,7 @@ def service_update(context, service_id, values):
         return api.to_dict(row)
 
 
+@api.retry_lost_race
 def service_heartbeat(context, service_id):
     """Increment ``report_count`` and stamp ``last_seen_up``/``updated_at``."""
     now = api.utcnow()
@@ -91,6 +94,7 @@ def service_heartbeat(context, service_id):
         return api.to_dict(_get(session, context, service_id))
 
 
+@api.retry_lost_race
 def service_destroy(context, service_id):
     with api.writer() as session:
         row = _get(session, context, service_id)

@@ -49,10 +49,8 @@ class Quotas(base.NovaliteObject):
 
     @base.remotable_classmethod
     def set_limits(cls, context, project_id, limits):
-        """Set several limits of a project at once."""
-        for resource, limit in limits.items():
-            base.db('quotas').quota_set(context, project_id, resource,
-                                        limit)
+        """Set several limits of a project at once (one transaction)."""
+        base.db('quotas').quota_set_limits(context, project_id, limits)
 
     @base.remotable_classmethod
     def destroy_all_by_project(cls, context, project_id):

@@ -34,3 +34,29 @@ def admin_ctxt():
 def count_rows(model):
     with db_api.reader() as session:
         return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.fixture
+def commits_first(db):
+    """``commits_first(table, competitor)``: run ``competitor()`` (its own
+    transaction, committed) just before the test's next INSERT into
+    ``table`` - as a concurrent request that passed the same checks a
+    moment earlier and committed first would. The INSERT then meets the
+    competitor's row."""
+    engine = db.get_engine()
+    armed = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        for i, (prefix, competitor) in enumerate(armed):
+            if statement.lower().startswith(prefix):
+                del armed[i]  # the competitor's own INSERT passes
+                competitor()
+                return
+
+    sa.event.listen(engine, 'before_cursor_execute', before)
+
+    def arm(table, competitor):
+        armed.append(('insert into %s ' % table, competitor))
+    yield arm
+    sa.event.remove(engine, 'before_cursor_execute', before)
+    assert not armed, 'the test never reached its INSERT'

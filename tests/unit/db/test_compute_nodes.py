@@ -35,3 +35,14 @@ def test_update_of_a_missing_or_deleted_node_raises(db, admin_ctxt):
             compute_nodes.compute_node_update(admin_ctxt, node_id,
                                               {'vcpus_used': 2},
                                               refresh=False)
+
+
+def test_a_duplicate_with_no_named_conflict_is_db_duplicate_entry(
+        db, admin_ctxt):
+    # No check of its own to answer with: the writer's 409, not a 500.
+    _node(admin_ctxt)
+    with pytest.raises(exception.DBDuplicateEntry) as info:
+        _node(admin_ctxt)
+    assert info.value.code == 409
+    assert info.value.format_message() == (
+        'A resource with the same host, hypervisor_hostname already exists.')

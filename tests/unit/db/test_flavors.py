@@ -1,9 +1,13 @@
-"""DB layer for flavors: uniqueness, extra specs, access, visibility, paging."""
+"""DB layer for flavors: uniqueness (also against a concurrent request),
+extra specs, access, visibility, paging."""
 
 import pytest
+import sqlalchemy as sa
 
 from novalite.db import flavors
+from novalite.db import models
 from novalite import exception
+from tests.unit.db.conftest import count_rows
 
 
 def _make(ctxt, flavorid, name, **values):
@@ -69,3 +73,69 @@ def test_paging_and_min_filters(db, admin_ctxt):
     assert [f['name'] for f in big] == ['f3', 'f4']
     with pytest.raises(exception.MarkerNotFound):
         flavors.flavor_get_all(admin_ctxt, marker='99')
+
+
+# A concurrent identical request passes the same checks and commits first:
+# the loser's INSERT meets its row (once a 500: a bare IntegrityError).
+
+def test_create_that_lost_the_race_for_its_id_is_flavor_id_exists(
+        db, admin_ctxt, commits_first):
+    commits_first('flavors', lambda: _make(admin_ctxt, '1', 'theirs'))
+    with pytest.raises(exception.FlavorIdExists) as info:
+        _make(admin_ctxt, '1', 'mine')
+    assert info.value.format_message() == 'Flavor with ID 1 already exists.'
+    assert [f['name'] for f in flavors.flavor_get_all(
+        admin_ctxt, is_public=None)] == ['theirs']
+
+
+def test_create_that_lost_the_race_for_its_name_is_flavor_exists(
+        db, admin_ctxt, commits_first):
+    commits_first('flavors', lambda: _make(admin_ctxt, '1', 'm1.tiny'))
+    with pytest.raises(exception.FlavorExists) as info:
+        _make(admin_ctxt, '2', 'm1.tiny')
+    assert info.value.format_message() == \
+        'Flavor with name m1.tiny already exists.'
+
+
+def test_add_access_that_lost_the_race_is_flavor_access_exists(
+        db, admin_ctxt, commits_first):
+    flavor = _make(admin_ctxt, 'p1', 'private', is_public=False)
+    commits_first('flavor_projects', lambda: flavors.flavor_add_access(
+        admin_ctxt, flavor['id'], 'projX'))
+    with pytest.raises(exception.FlavorAccessExists) as info:
+        flavors.flavor_add_access(admin_ctxt, flavor['id'], 'projX')
+    assert info.value.format_message() == (
+        'Flavor access already exists for flavor p1 and project projX '
+        'combination.')
+    assert flavors.flavor_get(admin_ctxt, flavor['id'])['projects'] == \
+        ['projX']
+
+
+def test_specs_set_that_lost_the_race_succeeds_with_one_row_per_key(
+        db, admin_ctxt, commits_first):
+    flavor = _make(admin_ctxt, '1', 'm1.tiny', extra_specs={'old': 'x'})
+    theirs = {'old': 'x', 'hw:cpu_policy': 'shared', 'hw:numa_nodes': '1'}
+    mine = {'old': 'x', 'hw:cpu_policy': 'dedicated', 'hw:numa_nodes': '1'}
+    commits_first('flavor_extra_specs', lambda: flavors.flavor_update(
+        admin_ctxt, flavor['id'], {'extra_specs': theirs}))
+    row = flavors.flavor_update(admin_ctxt, flavor['id'],
+                                {'extra_specs': mine})
+    assert row['extra_specs'] == mine
+    assert count_rows(models.FlavorExtraSpec) == 3
+
+
+def test_specs_set_writes_only_the_keys_that_differ(db, admin_ctxt):
+    flavor = _make(admin_ctxt, '1', 'm1.tiny',
+                   extra_specs={'a': '1', 'b': '2', 'c': '3'})
+    with db.reader() as session:
+        ids = dict(session.execute(sa.select(
+            models.FlavorExtraSpec.key, models.FlavorExtraSpec.id)).all())
+    row = flavors.flavor_update(admin_ctxt, flavor['id'], {
+        'extra_specs': {'a': '1', 'b': 'two', 'd': '4'}})
+    assert row['extra_specs'] == {'a': '1', 'b': 'two', 'd': '4'}
+    with db.reader() as session:
+        now = dict(session.execute(sa.select(
+            models.FlavorExtraSpec.key, models.FlavorExtraSpec.id)).all())
+    # Unchanged and changed keys keep their rows; 'c' went, 'd' is new.
+    assert now['a'] == ids['a'] and now['b'] == ids['b']
+    assert 'c' not in now and 'd' not in ids

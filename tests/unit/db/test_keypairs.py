@@ -70,3 +70,14 @@ def test_count_ignores_deleted_and_other_users(db, ctxt):
     keypairs.key_pair_destroy(ctxt, 'u1', 'b')
     assert keypairs.key_pair_count_by_user(ctxt, 'u1') == 1
     assert keypairs.key_pair_count_by_user(ctxt, 'u2') == 1
+
+
+def test_create_that_lost_the_race_for_its_name_is_key_pair_exists(
+        db, ctxt, commits_first):
+    # A concurrent request for the same name committed between this one's
+    # check and its INSERT (once a 500).
+    commits_first('key_pairs', lambda: _make(ctxt, 'twin'))
+    with pytest.raises(exception.KeyPairExists) as info:
+        _make(ctxt, 'twin', public_key='ssh-ed25519 BBBB twin')
+    assert info.value.format_message() == "Key pair 'twin' already exists."
+    assert count_rows(models.KeyPair) == 1

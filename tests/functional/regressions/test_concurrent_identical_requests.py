@@ -1,0 +1,228 @@
+"""Regressions of eight identical requests sent at once, against the real
+novalite-api, two conductor workers and MariaDB (READ COMMITTED).
+
+Each once answered 500: ``POST /flavors`` with the same id and
+``addTenantAccess`` (a duplicate key the loser of the race met),
+``POST /flavors/{id}/os-extra_specs`` (a deadlock, 1213) and
+``PUT /os-quota-sets/<new project>`` (a duplicate key). A duplicate now
+answers Nova's 409 ``conflictingRequest``; where Nova's semantics are
+"set" (extra specs, quota limits) every request succeeds and one row per
+key is left. The other create paths a user reaches are fired the same way.
+"""
+
+import threading
+
+import pytest
+import requests
+
+from tests.functional import boot_client as bc
+from tests.functional.conftest import CloudFactory
+
+CONCURRENCY = 8
+
+
+@pytest.fixture(scope='module')
+def cloud():
+    factory = CloudFactory()
+    try:
+        c = factory(conf_overrides={'conductor': {'workers': 2}})
+        c.sync_db()
+        c.start('conductor', wait=True, timeout=60)
+        bc.start_api(c)
+        yield c
+    finally:
+        factory.cleanup()
+
+
+def _at_once(cloud, method, path, body=None, token='admin:admin',
+             version='2.11'):
+    """Send the same request CONCURRENCY times at once (each from its own
+    thread and connection, released together); the responses."""
+    url = cloud.api_url + '/v2.1' + path
+    headers = {'X-Auth-Token': token,
+               'OpenStack-API-Version': 'compute %s' % version}
+    sessions = [requests.Session() for _ in range(CONCURRENCY)]
+    for session in sessions:  # connect first: the requests leave together
+        session.get(cloud.api_url, timeout=30)
+    barrier = threading.Barrier(CONCURRENCY)
+    responses = [None] * CONCURRENCY
+
+    def send(i):
+        barrier.wait(timeout=30)
+        responses[i] = sessions[i].request(method, url, json=body,
+                                           headers=headers, timeout=60)
+
+    threads = [threading.Thread(target=send, args=(i,))
+               for i in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    for session in sessions:
+        session.close()
+    assert all(r is not None for r in responses), 'a request never returned'
+    return responses
+
+
+def _statuses(responses):
+    return sorted(r.status_code for r in responses)
+
+
+def _one_won_the_rest_conflict(responses, won=200, messages=None):
+    """One ``won`` answer, the others Nova's 409 body (with one of
+    ``messages`` when given)."""
+    assert _statuses(responses) == [won] + [409] * (CONCURRENCY - 1), \
+        [(r.status_code, r.text[:300]) for r in responses]
+    for resp in responses:
+        if resp.status_code != 409:
+            continue
+        body = resp.json()
+        assert list(body) == ['conflictingRequest'], body
+        assert body['conflictingRequest']['code'] == 409
+        if messages is not None:
+            assert body['conflictingRequest']['message'] in messages, body
+
+
+def _api(cloud, method, path, body=None, token='admin:admin'):
+    return bc.Api(cloud, token=token)(method, path, body)
+
+
+def _flavor(cloud, flavor_id, is_public=True):
+    resp = _api(cloud, 'POST', '/flavors', {'flavor': {
+        'name': 'f-' + flavor_id, 'id': flavor_id, 'ram': 64, 'vcpus': 1,
+        'disk': 1, 'os-flavor-access:is_public': is_public}})
+    assert resp.status_code == 200, resp.text
+    return resp.json()['flavor']
+
+
+def test_flavor_create_same_id_at_once_gives_one_200_and_409s_not_500(
+        cloud):
+    responses = _at_once(cloud, 'POST', '/flavors', {'flavor': {
+        'name': 'same', 'id': 'same-id', 'ram': 64, 'vcpus': 1,
+        'disk': 1}})
+    _one_won_the_rest_conflict(responses, messages=(
+        'Flavor with ID same-id already exists.',
+        'Flavor with name same already exists.'))
+    rows = cloud.sql("SELECT id FROM flavors WHERE flavorid = 'same-id'")
+    assert len(rows) == 1
+
+
+def test_flavor_create_same_name_at_once_gives_409_flavor_exists(cloud):
+    # Different ids, the same name: the name is the duplicate.
+    url = cloud.api_url + '/v2.1/flavors'
+    barrier = threading.Barrier(CONCURRENCY)
+    responses = [None] * CONCURRENCY
+
+    def send(i):
+        body = {'flavor': {'name': 'same-name', 'id': 'sn-%d' % i,
+                           'ram': 64, 'vcpus': 1, 'disk': 1}}
+        barrier.wait(timeout=30)
+        responses[i] = requests.post(url, json=body, timeout=60, headers={
+            'X-Auth-Token': 'admin:admin'})
+
+    threads = [threading.Thread(target=send, args=(i,))
+               for i in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    _one_won_the_rest_conflict(
+        responses, messages=('Flavor with name same-name already exists.',))
+
+
+def test_add_tenant_access_at_once_gives_one_200_and_409s_not_500(cloud):
+    flavor = _flavor(cloud, 'private-1', is_public=False)
+    responses = _at_once(cloud, 'POST', '/flavors/%s/action' % flavor['id'],
+                         {'addTenantAccess': {'tenant': 'projX'}})
+    _one_won_the_rest_conflict(responses, messages=(
+        'Flavor access already exists for flavor private-1 and project '
+        'projX combination.',))
+    access = _api(cloud, 'GET', '/flavors/private-1/os-flavor-access')
+    assert access.json() == {'flavor_access': [
+        {'flavor_id': 'private-1', 'tenant_id': 'projX'}]}
+
+
+def test_remove_tenant_access_at_once_gives_one_200_and_404s_not_500(cloud):
+    flavor = _flavor(cloud, 'private-2', is_public=False)
+    path = '/flavors/%s/action' % flavor['id']
+    assert _api(cloud, 'POST', path, {
+        'addTenantAccess': {'tenant': 'projY'}}).status_code == 200
+    responses = _at_once(cloud, 'POST', path,
+                         {'removeTenantAccess': {'tenant': 'projY'}})
+    assert _statuses(responses) == [200] + [404] * (CONCURRENCY - 1), \
+        [(r.status_code, r.text[:300]) for r in responses]
+    for resp in responses:
+        if resp.status_code == 404:
+            assert list(resp.json()) == ['itemNotFound']
+
+
+def test_extra_specs_create_at_once_all_200_one_row_per_key_no_deadlock(
+        cloud):
+    _flavor(cloud, 'specs-1')
+    specs = {'hw:cpu_policy': 'dedicated', 'hw:numa_nodes': '1',
+             'quota:cpu_shares': '512'}
+    responses = _at_once(cloud, 'POST', '/flavors/specs-1/os-extra_specs',
+                         {'extra_specs': specs})
+    assert _statuses(responses) == [200] * CONCURRENCY, \
+        [(r.status_code, r.text[:300]) for r in responses]
+    for resp in responses:
+        assert resp.json() == {'extra_specs': specs}
+    shown = _api(cloud, 'GET', '/flavors/specs-1/os-extra_specs').json()
+    assert shown == {'extra_specs': specs}
+    rows = cloud.sql(
+        "SELECT s.`key`, COUNT(*) AS n FROM flavor_extra_specs s JOIN "
+        "flavors f ON f.id = s.flavor_id WHERE f.flavorid = 'specs-1' "
+        "GROUP BY s.`key`")
+    assert {r['key']: r['n'] for r in rows} == {k: 1 for k in specs}
+
+
+def test_extra_spec_update_at_once_all_200_one_row(cloud):
+    _flavor(cloud, 'specs-2')
+    responses = _at_once(cloud, 'PUT',
+                         '/flavors/specs-2/os-extra_specs/hw:mem_page_size',
+                         {'hw:mem_page_size': 'large'})
+    assert _statuses(responses) == [200] * CONCURRENCY, \
+        [(r.status_code, r.text[:300]) for r in responses]
+    shown = _api(cloud, 'GET', '/flavors/specs-2/os-extra_specs').json()
+    assert shown == {'extra_specs': {'hw:mem_page_size': 'large'}}
+    rows = cloud.sql(
+        "SELECT COUNT(*) AS n FROM flavor_extra_specs s JOIN flavors f "
+        "ON f.id = s.flavor_id WHERE f.flavorid = 'specs-2'")
+    assert rows[0]['n'] == 1
+
+
+def test_quota_set_new_project_at_once_all_200_one_row_per_resource(cloud):
+    limits = {'instances': 7, 'cores': 11, 'key_pairs': 3}
+    responses = _at_once(cloud, 'PUT', '/os-quota-sets/projNew',
+                         {'quota_set': limits})
+    assert _statuses(responses) == [200] * CONCURRENCY, \
+        [(r.status_code, r.text[:300]) for r in responses]
+    for resp in responses:
+        quota_set = resp.json()['quota_set']
+        assert {k: quota_set[k] for k in limits} == limits
+    rows = cloud.sql("SELECT resource, hard_limit FROM quotas "
+                     "WHERE project_id = 'projNew'")
+    assert sorted((r['resource'], r['hard_limit']) for r in rows) == \
+        sorted(limits.items())
+
+
+def test_keypair_create_same_name_at_once_gives_one_201_and_409s(cloud):
+    responses = _at_once(cloud, 'POST', '/os-keypairs',
+                         {'keypair': {'name': 'twin'}},
+                         token='alice:projA', version='2.10')
+    _one_won_the_rest_conflict(responses, won=201, messages=(
+        "Key pair 'twin' already exists.",))
+    listed = _api(cloud, 'GET', '/os-keypairs', token='alice:projA').json()
+    assert [k['keypair']['name'] for k in listed['keypairs']] == ['twin']
+
+
+def test_server_group_create_same_name_at_once_all_200(cloud):
+    # Nova does not make a group's name unique: eight groups.
+    responses = _at_once(cloud, 'POST', '/os-server-groups', {
+        'server_group': {'name': 'sg', 'policies': ['affinity']}},
+        token='bob:projB', version='2.1')
+    assert _statuses(responses) == [200] * CONCURRENCY, \
+        [(r.status_code, r.text[:300]) for r in responses]
+    groups = _api(cloud, 'GET', '/os-server-groups',
+                  token='bob:projB').json()['server_groups']
+    assert len({g['id'] for g in groups}) == CONCURRENCY
