@@ -280,3 +280,18 @@ def test_every_db_function_that_writes_is_retried_when_it_loses_a_race():
                     not hasattr(func, '__wrapped__'):
                 missing.append('%s.%s' % (info.name, name))
     assert missing == []
+
+
+def test_db_duplicate_entry_travels_over_rpc_as_itself():
+    # The API answers a conductor's DBDuplicateEntry as the 409 it is.
+    from oslo_messaging._drivers import common as rpc_common
+
+    from novalite import rpc
+    sent = rpc_common.serialize_remote_exception(
+        (exception.DBDuplicateEntry,
+         exception.DBDuplicateEntry(columns='host, binary'), None))
+    got = rpc_common.deserialize_remote_exception(sent, rpc.ALLOWED_EXMODS)
+    assert isinstance(got, exception.DBDuplicateEntry)
+    assert got.code == 409
+    assert got.format_message() == \
+        'A resource with the same host, binary already exists.'

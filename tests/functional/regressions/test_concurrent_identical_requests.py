@@ -19,6 +19,10 @@ from tests.functional import boot_client as bc
 from tests.functional.conftest import CloudFactory
 
 CONCURRENCY = 8
+# Each volley is one race, which the old code lost most times, not always:
+# the routes of the issue fire ROUNDS volleys, each at its own resource.
+ROUNDS = range(3)
+rounds = pytest.mark.parametrize('n', ROUNDS)
 
 
 @pytest.fixture(scope='module')
@@ -95,15 +99,17 @@ def _flavor(cloud, flavor_id, is_public=True):
     return resp.json()['flavor']
 
 
+@rounds
 def test_flavor_create_same_id_at_once_gives_one_200_and_409s_not_500(
-        cloud):
+        cloud, n):
     responses = _at_once(cloud, 'POST', '/flavors', {'flavor': {
-        'name': 'same', 'id': 'same-id', 'ram': 64, 'vcpus': 1,
+        'name': 'same%d' % n, 'id': 'same-id%d' % n, 'ram': 64, 'vcpus': 1,
         'disk': 1}})
     _one_won_the_rest_conflict(responses, messages=(
-        'Flavor with ID same-id already exists.',
-        'Flavor with name same already exists.'))
-    rows = cloud.sql("SELECT id FROM flavors WHERE flavorid = 'same-id'")
+        'Flavor with ID same-id%d already exists.' % n,
+        'Flavor with name same%d already exists.' % n))
+    rows = cloud.sql("SELECT id FROM flavors WHERE flavorid = %s",
+                     ('same-id%d' % n,))
     assert len(rows) == 1
 
 
@@ -130,16 +136,18 @@ def test_flavor_create_same_name_at_once_gives_409_flavor_exists(cloud):
         responses, messages=('Flavor with name same-name already exists.',))
 
 
-def test_add_tenant_access_at_once_gives_one_200_and_409s_not_500(cloud):
-    flavor = _flavor(cloud, 'private-1', is_public=False)
-    responses = _at_once(cloud, 'POST', '/flavors/%s/action' % flavor['id'],
+@rounds
+def test_add_tenant_access_at_once_gives_one_200_and_409s_not_500(cloud, n):
+    flavor_id = 'private-1-%d' % n
+    _flavor(cloud, flavor_id, is_public=False)
+    responses = _at_once(cloud, 'POST', '/flavors/%s/action' % flavor_id,
                          {'addTenantAccess': {'tenant': 'projX'}})
     _one_won_the_rest_conflict(responses, messages=(
-        'Flavor access already exists for flavor private-1 and project '
-        'projX combination.',))
-    access = _api(cloud, 'GET', '/flavors/private-1/os-flavor-access')
+        'Flavor access already exists for flavor %s and project projX '
+        'combination.' % flavor_id,))
+    access = _api(cloud, 'GET', '/flavors/%s/os-flavor-access' % flavor_id)
     assert access.json() == {'flavor_access': [
-        {'flavor_id': 'private-1', 'tenant_id': 'projX'}]}
+        {'flavor_id': flavor_id, 'tenant_id': 'projX'}]}
 
 
 def test_remove_tenant_access_at_once_gives_one_200_and_404s_not_500(cloud):
@@ -156,44 +164,58 @@ def test_remove_tenant_access_at_once_gives_one_200_and_404s_not_500(cloud):
             assert list(resp.json()) == ['itemNotFound']
 
 
+@rounds
 def test_extra_specs_create_at_once_all_200_one_row_per_key_no_deadlock(
-        cloud):
-    _flavor(cloud, 'specs-1')
+        cloud, n):
+    flavor_id = 'specs-1-%d' % n
+    _flavor(cloud, flavor_id)
     specs = {'hw:cpu_policy': 'dedicated', 'hw:numa_nodes': '1',
              'quota:cpu_shares': '512'}
-    responses = _at_once(cloud, 'POST', '/flavors/specs-1/os-extra_specs',
+    responses = _at_once(cloud, 'POST',
+                         '/flavors/%s/os-extra_specs' % flavor_id,
                          {'extra_specs': specs})
     assert _statuses(responses) == [200] * CONCURRENCY, \
         [(r.status_code, r.text[:300]) for r in responses]
     for resp in responses:
         assert resp.json() == {'extra_specs': specs}
-    shown = _api(cloud, 'GET', '/flavors/specs-1/os-extra_specs').json()
+    shown = _api(cloud, 'GET',
+                 '/flavors/%s/os-extra_specs' % flavor_id).json()
     assert shown == {'extra_specs': specs}
     rows = cloud.sql(
         "SELECT s.`key`, COUNT(*) AS n FROM flavor_extra_specs s JOIN "
-        "flavors f ON f.id = s.flavor_id WHERE f.flavorid = 'specs-1' "
-        "GROUP BY s.`key`")
+        "flavors f ON f.id = s.flavor_id WHERE f.flavorid = %s "
+        "GROUP BY s.`key`", (flavor_id,))
     assert {r['key']: r['n'] for r in rows} == {k: 1 for k in specs}
 
 
-def test_extra_spec_update_at_once_all_200_one_row(cloud):
-    _flavor(cloud, 'specs-2')
-    responses = _at_once(cloud, 'PUT',
-                         '/flavors/specs-2/os-extra_specs/hw:mem_page_size',
-                         {'hw:mem_page_size': 'large'})
+@rounds
+def test_extra_spec_update_at_once_all_200_one_row(cloud, n):
+    flavor_id = 'specs-2-%d' % n
+    _flavor(cloud, flavor_id)
+    responses = _at_once(
+        cloud, 'PUT', '/flavors/%s/os-extra_specs/hw:mem_page_size'
+        % flavor_id, {'hw:mem_page_size': 'large'})
     assert _statuses(responses) == [200] * CONCURRENCY, \
         [(r.status_code, r.text[:300]) for r in responses]
-    shown = _api(cloud, 'GET', '/flavors/specs-2/os-extra_specs').json()
+    shown = _api(cloud, 'GET',
+                 '/flavors/%s/os-extra_specs' % flavor_id).json()
     assert shown == {'extra_specs': {'hw:mem_page_size': 'large'}}
     rows = cloud.sql(
         "SELECT COUNT(*) AS n FROM flavor_extra_specs s JOIN flavors f "
-        "ON f.id = s.flavor_id WHERE f.flavorid = 'specs-2'")
+        "ON f.id = s.flavor_id WHERE f.flavorid = %s", (flavor_id,))
     assert rows[0]['n'] == 1
 
 
-def test_quota_set_new_project_at_once_all_200_one_row_per_resource(cloud):
-    limits = {'instances': 7, 'cores': 11, 'key_pairs': 3}
-    responses = _at_once(cloud, 'PUT', '/os-quota-sets/projNew',
+@rounds
+def test_quota_set_new_project_at_once_all_200_one_row_per_resource(
+        cloud, n):
+    project_id = 'projNew%d' % n
+    # Every limit: ten rows to insert, a wide window for the race.
+    limits = {name: 100 + i for i, name in enumerate((
+        'instances', 'cores', 'ram', 'metadata_items', 'injected_files',
+        'injected_file_content_bytes', 'injected_file_path_bytes',
+        'key_pairs', 'server_groups', 'server_group_members'))}
+    responses = _at_once(cloud, 'PUT', '/os-quota-sets/' + project_id,
                          {'quota_set': limits})
     assert _statuses(responses) == [200] * CONCURRENCY, \
         [(r.status_code, r.text[:300]) for r in responses]
@@ -201,7 +223,7 @@ def test_quota_set_new_project_at_once_all_200_one_row_per_resource(cloud):
         quota_set = resp.json()['quota_set']
         assert {k: quota_set[k] for k in limits} == limits
     rows = cloud.sql("SELECT resource, hard_limit FROM quotas "
-                     "WHERE project_id = 'projNew'")
+                     "WHERE project_id = %s", (project_id,))
     assert sorted((r['resource'], r['hard_limit']) for r in rows) == \
         sorted(limits.items())
 
