@@ -7,7 +7,7 @@ Each once answered 500: ``POST /flavors`` with the same id and
 ``PUT /os-quota-sets/<new project>`` (a duplicate key). A duplicate now
 answers Nova's 409 ``conflictingRequest``; where Nova's semantics are
 "set" (extra specs, quota limits) every request succeeds and one row per
-key is left. The other create paths a user reaches are fired the same way.
+key is left. The other create and set paths a user reaches are fired the same way.
 """
 
 import threading
@@ -26,13 +26,16 @@ rounds = pytest.mark.parametrize('n', ROUNDS)
 
 
 @pytest.fixture(scope='module')
-def cloud():
+def cloud(tmp_path_factory):
     factory = CloudFactory()
     try:
-        c = factory(conf_overrides={'conductor': {'workers': 2}})
-        c.sync_db()
-        c.start('conductor', wait=True, timeout=60)
+        # Two conductor workers: the DB sees the requests from two
+        # processes as well as from green threads. One fake compute for a
+        # server whose metadata is set.
+        c = bc.start_boot_cloud(factory, {'fake-1': None},
+                                conf_overrides={'conductor': {'workers': 2}})
         bc.start_api(c)
+        c.image = bc.import_image(c, tmp_path_factory.mktemp('img'))
         yield c
     finally:
         factory.cleanup()
@@ -248,3 +251,25 @@ def test_server_group_create_same_name_at_once_all_200(cloud):
     groups = _api(cloud, 'GET', '/os-server-groups',
                   token='bob:projB').json()['server_groups']
     assert len({g['id'] for g in groups}) == CONCURRENCY
+
+
+def test_server_metadata_set_at_once_all_200(cloud):
+    flavor = _flavor(cloud, 'meta-1')
+    alice = bc.Api(cloud, token='alice:projA')
+    resp = alice('POST', '/servers', {'server': {
+        'name': 'vm', 'flavorRef': flavor['id'],
+        'imageRef': cloud.image}})
+    assert resp.status_code == 202, resp.text
+    server_id = resp.json()['server']['id']
+    alice.wait([server_id], ['ACTIVE'], timeout=60)
+    path = '/servers/%s/metadata' % server_id
+    responses = _at_once(cloud, 'POST', path, {'metadata': {'a': '1'}},
+                         token='alice:projA')
+    assert _statuses(responses) == [200] * CONCURRENCY, \
+        [(r.status_code, r.text[:300]) for r in responses]
+    responses = _at_once(cloud, 'PUT', path + '/b', {'meta': {'b': '2'}},
+                         token='alice:projA')
+    assert _statuses(responses) == [200] * CONCURRENCY, \
+        [(r.status_code, r.text[:300]) for r in responses]
+    assert alice('GET', path).json() == {'metadata': {'a': '1', 'b': '2'}}
+    assert alice('DELETE', '/servers/%s' % server_id).status_code == 204
