@@ -109,13 +109,16 @@ def flavor_update(context, flavor_id, values):
         return _to_dict(session, row)
 
 
-def _set_specs(session, flavor_id, specs):
-    """Make the flavor's extra specs ``specs``, writing only the keys that
-    differ: a request identical to one just committed writes nothing, and
-    rows of unchanged keys are not locked."""
+def _set_specs(session, flavor_id, specs, only_these=False):
+    """Make the flavor's extra specs ``specs`` (with ``only_these``: set
+    those keys, keep the others), writing only the keys that differ: a
+    request identical to one just committed writes nothing, and rows of
+    unchanged keys are not locked."""
     S = models.FlavorExtraSpec
-    have = {r.key: r for r in session.scalars(
-        sa.select(S).where(S.flavor_id == flavor_id))}
+    stmt = sa.select(S).where(S.flavor_id == flavor_id)
+    if only_these:
+        stmt = stmt.where(S.key.in_(list(specs)))
+    have = {r.key: r for r in session.scalars(stmt)}
     gone = [key for key in have if key not in specs]
     if gone:
         session.execute(sa.delete(S).where(S.flavor_id == flavor_id,
@@ -126,6 +129,39 @@ def _set_specs(session, flavor_id, specs):
             session.add(S(flavor_id=flavor_id, key=key, value=value))
         elif spec.value != value:
             spec.value = value
+
+
+@api.retry_lost_race
+def flavor_extra_specs_update_or_create(context, flavor_id, specs):
+    """Set the keys of ``specs``; the flavor's other keys stay. Requests
+    setting different keys at once each keep theirs (a whole-dict save
+    read before another request's commit would drop that request's keys).
+
+    :raises: FlavorNotFound
+    """
+    with api.writer() as session:
+        row = _get_row(session, id=flavor_id)
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavor_id)
+        _set_specs(session, row.id, specs, only_these=True)
+        session.flush()
+        return _to_dict(session, row)
+
+
+@api.retry_lost_race
+def flavor_extra_specs_delete(context, flavor_id, key):
+    """Delete one key. :raises: FlavorNotFound, FlavorExtraSpecsNotFound"""
+    S = models.FlavorExtraSpec
+    with api.writer() as session:
+        row = _get_row(session, id=flavor_id)
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavor_id)
+        result = session.execute(sa.delete(S).where(S.flavor_id == row.id,
+                                                    S.key == key))
+        if not result.rowcount:
+            raise exception.FlavorExtraSpecsNotFound(
+                flavor_id=row.flavorid, extra_specs_key=key)
+        return _to_dict(session, row)
 
 
 @api.retry_lost_race

@@ -42,7 +42,8 @@ def commits_first(db):
     transaction, committed) just before the test's next INSERT into
     ``table`` - as a concurrent request that passed the same checks a
     moment earlier and committed first would. The INSERT then meets the
-    competitor's row."""
+    competitor's row. (SQLite: only before the test's transaction first
+    writes; after that the competitor could not commit.)"""
     engine = db.get_engine()
     armed = []
 

@@ -139,3 +139,32 @@ def test_specs_set_writes_only_the_keys_that_differ(db, admin_ctxt):
     # Unchanged and changed keys keep their rows; 'c' went, 'd' is new.
     assert now['a'] == ids['a'] and now['b'] == ids['b']
     assert 'c' not in now and 'd' not in ids
+
+
+def test_specs_update_or_create_keeps_the_keys_it_was_not_given(
+        db, admin_ctxt, commits_first):
+    # Two requests set different keys at once: both keys stay (a save of
+    # the whole dict read before the other's commit dropped its key).
+    flavor = _make(admin_ctxt, '1', 'm1.tiny', extra_specs={'old': 'x'})
+    commits_first('flavor_extra_specs', lambda: (
+        flavors.flavor_extra_specs_update_or_create(
+            admin_ctxt, flavor['id'], {'theirs': '1'})))
+    row = flavors.flavor_extra_specs_update_or_create(
+        admin_ctxt, flavor['id'], {'mine': '2'})
+    assert row['extra_specs'] == {'old': 'x', 'theirs': '1', 'mine': '2'}
+    row = flavors.flavor_extra_specs_update_or_create(
+        admin_ctxt, flavor['id'], {'old': 'y'})
+    assert row['extra_specs'] == {'old': 'y', 'theirs': '1', 'mine': '2'}
+    with pytest.raises(exception.FlavorNotFound):
+        flavors.flavor_extra_specs_update_or_create(admin_ctxt, 999, {})
+
+
+def test_specs_delete_removes_one_key_or_says_not_found(db, admin_ctxt):
+    flavor = _make(admin_ctxt, 'f1', 'm1.tiny',
+                   extra_specs={'a': '1', 'b': '2'})
+    row = flavors.flavor_extra_specs_delete(admin_ctxt, flavor['id'], 'a')
+    assert row['extra_specs'] == {'b': '2'}
+    with pytest.raises(exception.FlavorExtraSpecsNotFound) as info:
+        flavors.flavor_extra_specs_delete(admin_ctxt, flavor['id'], 'a')
+    assert info.value.format_message() == \
+        'Flavor f1 has no extra specs with key a.'
