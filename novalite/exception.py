@@ -75,6 +75,26 @@ class ServiceTooOld(NovaliteException):
     msg_fmt = 'Service %(binary)s on %(host)s is too old.'
 
 
+class ServiceUnavailable(NovaliteException):
+    """A service the request needs did not answer in time (503).
+
+    ``retry_after``: seconds the client is told to wait before asking again
+    (the API sends it as ``Retry-After``).
+    """
+    msg_fmt = 'The service is temporarily unavailable: %(reason)s'
+    code = 503
+
+    def __init__(self, message=None, retry_after=None, **kwargs):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ConductorUnavailable(ServiceUnavailable):
+    msg_fmt = ('The compute service is temporarily unavailable: '
+               'novalite-conductor did not answer in time. Please try '
+               'again later.')
+
+
 # --- objects and state --------------------------------------------------------
 
 class ObjectActionError(NovaliteException):
