@@ -4,7 +4,16 @@ Every daemon calls :func:`init` once after parsing config. Clients and
 servers built here share one transport and one serializer, which carries the
 :class:`~novalite.context.RequestContext` (rebuilt as that class, not a
 dict, on the far side) and versioned objects in both directions.
+
+A caller that must answer someone by a deadline (novalite-api answering a
+user) makes its calls inside :func:`bounded_calls`: each ``call`` then
+waits for its reply, and retries publishing to a broker that is away,
+only as long as the deadline allows.
 """
+
+import contextlib
+import threading
+import time
 
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -26,6 +35,16 @@ ALLOWED_EXMODS = ['novalite.exception']
 _STATE = {}
 
 messaging.set_transport_defaults(control_exchange='novalite')
+
+# What a call raises when no answer came: the broker or the peer is away
+# (or slow). An error the peer raised (RemoteError, a novalite exception)
+# is not among them: it did answer.
+UNREACHABLE = (messaging.MessagingTimeout, messaging.MessageDeliveryFailure,
+               messaging.ClientSendError, messaging.MessageUndeliverable)
+
+# Per green thread (``threading`` is patched in every daemon): the limits
+# of the calls made inside a bounded_calls block.
+_LOCAL = threading.local()
 
 
 class RequestContextSerializer(messaging.Serializer):
@@ -92,11 +111,110 @@ def _serializer():
 
 
 def get_client(topic, version='1.0', version_cap=None, namespace=None):
-    """An RPC client for ``topic``; callers ``prepare(server=host)``."""
+    """An RPC client for ``topic``; callers ``prepare(server=host)``.
+
+    Its calls honour :func:`bounded_calls`.
+    """
     target = messaging.Target(topic=topic, version=version,
                               namespace=namespace)
-    return messaging.get_rpc_client(init(), target, version_cap=version_cap,
+    return messaging.get_rpc_client(init(), target, client_cls=_Client,
+                                    version_cap=version_cap,
                                     serializer=_serializer())
+
+
+class _Client(messaging.RPCClient):
+    """oslo.messaging's client whose prepared calls honour the limits of
+    :func:`bounded_calls`."""
+
+    def prepare(self, *args, **kwargs):
+        return _BoundedCallContext(super().prepare(*args, **kwargs))
+
+    def call(self, ctxt, method, **kwargs):
+        return self.prepare().call(ctxt, method, **kwargs)
+
+
+class _BoundedCallContext:
+    """A prepared call context; ``call`` applies the current limits."""
+
+    def __init__(self, cctxt):
+        self._cctxt = cctxt
+
+    def prepare(self, *args, **kwargs):
+        return _BoundedCallContext(self._cctxt.prepare(*args, **kwargs))
+
+    def call(self, ctxt, method, **kwargs):
+        limits = getattr(_LOCAL, 'limits', None)
+        cctxt = self._cctxt if limits is None else limits.apply(self._cctxt)
+        return cctxt.call(ctxt, method, **kwargs)
+
+    def __getattr__(self, name):  # cast, can_send_version, target...
+        return getattr(self._cctxt, name)
+
+
+class _CallLimits:
+    def __init__(self, deadline, attempt_timeout):
+        self.deadline = deadline
+        self.attempt_timeout = attempt_timeout
+
+    def apply(self, cctxt):
+        """``cctxt`` prepared to wait no longer than the limits allow.
+
+        :raises: MessagingTimeout, without sending, once the deadline
+            has passed.
+        """
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise messaging.MessagingTimeout(
+                'The deadline of the request passed before the call to %s '
+                'was sent' % cctxt.target.topic)
+        timeout = cctxt.timeout or cctxt.conf.rpc_response_timeout
+        timeout = min(timeout, remaining, self.attempt_timeout or remaining)
+        retry = publish_retries(cctxt.conf, remaining)
+        if cctxt.retry is not None and 0 <= cctxt.retry < retry:
+            retry = cctxt.retry
+        return cctxt.prepare(timeout=timeout, retry=retry)
+
+
+@contextlib.contextmanager
+def bounded_calls(deadline, attempt_timeout=None):
+    """Make the RPC calls of this green thread, inside the block, end by
+    ``deadline`` (a ``time.monotonic()`` value).
+
+    Each call waits for its reply at most until the deadline (and at most
+    ``attempt_timeout`` seconds when given), and reconnects to a broker
+    that is away only about as often as fits before it (see
+    :func:`publish_retries`); a call started after the deadline raises
+    MessagingTimeout without being sent. Casts are not affected.
+    """
+    previous = getattr(_LOCAL, 'limits', None)
+    _LOCAL.limits = _CallLimits(deadline, attempt_timeout)
+    try:
+        yield
+    finally:
+        _LOCAL.limits = previous
+
+
+def publish_retries(conf_obj, seconds):
+    """How many times the RabbitMQ driver may reconnect to publish one
+    message in about ``seconds``, following its own pauses
+    (``rabbit_retry_interval`` growing by ``rabbit_retry_backoff`` up to
+    ``rabbit_interval_max``, plus ``kombu_reconnect_delay`` each time);
+    at least 1, so a connection the broker dropped is made again once.
+    """
+    try:
+        opts = conf_obj.oslo_messaging_rabbit
+        interval = opts.rabbit_retry_interval
+        step = opts.rabbit_retry_backoff
+        cap = opts.rabbit_interval_max
+        delay = opts.kombu_reconnect_delay
+    except (cfg.NoSuchOptError, AttributeError):  # another driver
+        return 1
+    retries, spent = 0, 0.0
+    while spent + interval + delay <= seconds:
+        spent += interval + delay
+        retries += 1
+        interval = min(interval + step, cap)
+    return max(retries, 1)
 
 
 def get_server(topic, host, endpoints):

@@ -45,6 +45,10 @@ def setup(binary, argv=None, db_check=None, prepare=None):
     rpc.check_transport()
     if db_check is not None:
         db_check()
+    elif binary in _ANSWERS_USERS:
+        obj_base.use_conductor(
+            binary, request_deadline=CONF.api.request_deadline,
+            retry_after=CONF.api.unavailable_retry_after)
     else:
         obj_base.use_conductor(binary)
     for check in _PREFLIGHT.get(binary, ()):
@@ -110,6 +114,11 @@ def check_compute_driver(conf_obj=None):
 
 # Start-up checks particular to one daemon, run after setup().
 _PREFLIGHT = {'novalite-compute': (check_compute_driver,)}
+
+# Daemons whose object calls are made for a user waiting on an answer:
+# they end by ``[api] request_deadline`` (503 rather than a long wait or a
+# 500 while the broker or the conductor is away).
+_ANSWERS_USERS = ('novalite-api',)
 
 
 def run(binary, func):

@@ -7,6 +7,7 @@ anything. Entry points call :func:`novalite.config.parse_args`.
 from oslo_config import cfg
 
 from novalite.conf import api
+from novalite.conf import api_deadline
 from novalite.conf import compute
 from novalite.conf import conductor
 from novalite.conf import consoleauth
@@ -23,7 +24,7 @@ from novalite.conf import vnc
 
 CONF = cfg.CONF
 
-for _module in (api, compute, conductor, consoleauth, database, fake, image,
-                libvirt,
+for _module in (api, api_deadline, compute, conductor, consoleauth, database,
+                fake, image, libvirt,
                 network, privsep, quota, scheduler, service, vnc):
     _module.register_opts(CONF)

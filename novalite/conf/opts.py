@@ -3,6 +3,7 @@
 import collections
 
 from novalite.conf import api
+from novalite.conf import api_deadline
 from novalite.conf import compute
 from novalite.conf import conductor
 from novalite.conf import consoleauth
@@ -17,8 +18,8 @@ from novalite.conf import scheduler
 from novalite.conf import service
 from novalite.conf import vnc
 
-_MODULES = (api, compute, conductor, consoleauth, database, fake, image,
-            libvirt,
+_MODULES = (api, api_deadline, compute, conductor, consoleauth, database,
+            fake, image, libvirt,
             network, privsep, quota, scheduler, service, vnc)
 
 

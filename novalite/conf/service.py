@@ -64,8 +64,15 @@ service_opts = [
                       'to 1.0.'),
     cfg.IntOpt('graceful_shutdown_timeout_seconds',
                default=30, min=0,
-               help='Seconds a stopping service waits for in-flight RPC '
-                    'work before it exits anyway.'),
+               help='Seconds a stopping service (SIGTERM) waits for the '
+                    'RPC requests it is handling to finish before it exits '
+                    'anyway. Heartbeats and periodic tasks are not waited '
+                    'for: a stop abandons them at once, even in the middle '
+                    'of a call to a conductor that is gone. Possible '
+                    'values: 0 (do not wait) or more. Related options: '
+                    '``graceful_shutdown_timeout`` (oslo.service: after '
+                    'that many seconds the process exits at once whatever '
+                    'it is doing; keep it larger).'),
 ]
 
 

@@ -5,16 +5,27 @@ against the database. In every other daemon :func:`use_conductor` points
 ``NovaliteObject.indirection_api`` at the conductor's RPC client, so the same
 method call travels to the conductor as ``object_action`` /
 ``object_class_action_versions`` and comes back with the result.
+
+novalite-api, which answers a user, goes through a
+:class:`DeadlineIndirection`: its calls end by the request's deadline, the
+reads listed in :data:`IDEMPOTENT_READS` are sent again while the broker or
+the conductor is away, and what finds no conductor in time raises
+:class:`~novalite.exception.ConductorUnavailable` (503).
 """
 
 import datetime
 import importlib
+import time
 
+from oslo_log import log as logging
+from oslo_utils import timeutils
 from oslo_versionedobjects import base as ovo_base
 from oslo_versionedobjects import fields
 
 from novalite import db as db_guard
 from novalite import exception
+
+LOG = logging.getLogger(__name__)
 
 remotable = ovo_base.remotable
 remotable_classmethod = ovo_base.remotable_classmethod
@@ -127,15 +138,154 @@ class NovaliteObjectSerializer(ovo_base.VersionedObjectSerializer):
     OBJ_BASE_CLASS = NovaliteObject
 
 
-def use_conductor(binary):
+def use_conductor(binary, request_deadline=None, retry_after=None):
     """Route remotable calls through the conductor and forbid DB access.
 
     Called at start-up by every daemon except the conductor and
     novalite-manage.
+
+    :param request_deadline: seconds a request may wait on the conductor,
+        from its context's timestamp (novalite-api); with it, remotable
+        calls go through a :class:`DeadlineIndirection`.
+    :param retry_after: what a 503 tells the client to wait, in seconds.
     """
     from novalite.conductor import rpcapi as conductor_rpcapi
     db_guard.block_access(binary)
-    NovaliteObject.indirection_api = conductor_rpcapi.ConductorAPI()
+    api = conductor_rpcapi.ConductorAPI()
+    if request_deadline:
+        api = DeadlineIndirection(api, request_deadline, retry_after)
+    NovaliteObject.indirection_api = api
+
+
+# Remotable methods that only read, by object name: sending one of them a
+# second time changes nothing, so a caller with a deadline sends it again
+# when the first try got no answer. Listed here, away from the methods,
+# because a method missing from the list is merely not retried, while a
+# write that was retried could land twice. Kept true to the objects by
+# tests/unit/objects/test_deadline.py.
+IDEMPOTENT_READS = {
+    'ComputeNode': ('get_by_id', 'get_by_host_and_nodename'),
+    'ComputeNodeList': ('get_all', 'get_all_by_host'),
+    'FixedIP': ('get_by_address',),
+    'FixedIPList': ('get_allocated', 'get_by_instance_uuid'),
+    'Flavor': ('get_by_id', 'get_by_flavor_id', 'get_by_name'),
+    'FlavorList': ('get_all',),
+    'Instance': ('get_by_id', 'get_by_uuid', 'refresh'),
+    'InstanceAction': ('get_by_request_id',),
+    'InstanceActionEventList': ('get_by_action',),
+    'InstanceActionList': ('get_by_instance_uuid',),
+    'InstanceFault': ('get_latest_for_instance',),
+    'InstanceGroup': ('get_by_instance_uuid', 'get_by_uuid'),
+    'InstanceGroupList': ('get_all', 'get_by_project_id',
+                          'get_count_by_project'),
+    'InstanceList': ('get_by_filters', 'get_by_host', 'get_counts',
+                     'get_host_instance_map'),
+    'KeyPair': ('get_by_name',),
+    'KeyPairList': ('get_by_user', 'get_count_by_user'),
+    'Quotas': ('get_limits_and_usage', 'get_project_overrides'),
+    'Service': ('get_by_host_and_binary', 'get_by_id', 'get_by_uuid'),
+    'ServiceList': ('get_all',),
+}
+
+
+def is_idempotent_read(objname, objmethod):
+    """True when ``objname.objmethod`` is listed in :data:`IDEMPOTENT_READS`."""
+    return objmethod in IDEMPOTENT_READS.get(objname, ())
+
+
+class DeadlineIndirection:
+    """The conductor's object proxy as a caller with a deadline uses it.
+
+    Every call made for a request ends by the request's deadline
+    (``request_deadline`` seconds after its context's timestamp). An
+    idempotent read that gets no answer (the broker restarting, the
+    conductor worker holding it killed) is sent again, each attempt
+    waiting at most a third of the deadline, until one is answered or the
+    deadline passes; any other call is sent once. What is still
+    unanswered then raises ConductorUnavailable with ``retry_after``.
+    """
+
+    # Pause between two attempts of a read: a broker that refuses
+    # connections fails an attempt at once.
+    RETRY_PAUSE = 0.5
+
+    def __init__(self, api, request_deadline, retry_after=None):
+        self._api = api
+        self.request_deadline = request_deadline
+        self.retry_after = retry_after
+
+    def __getattr__(self, name):  # ping, wait_until_ready
+        return getattr(self._api, name)
+
+    def object_class_action_versions(self, context, objname, objmethod,
+                                     object_versions, args, kwargs):
+        """The conductor's ``object_class_action_versions``, bounded.
+
+        :raises: ConductorUnavailable
+        """
+        return self._call(context, objname, objmethod,
+                          self._api.object_class_action_versions, context,
+                          objname, objmethod, object_versions, args, kwargs)
+
+    def object_action(self, context, objinst, objmethod, args, kwargs):
+        """The conductor's ``object_action``, bounded.
+
+        :raises: ConductorUnavailable
+        """
+        return self._call(context, objinst.obj_name(), objmethod,
+                          self._api.object_action, context, objinst,
+                          objmethod, args, kwargs)
+
+    def object_backport_versions(self, context, objinst, object_versions):
+        """The conductor's ``object_backport_versions`` (a read), bounded.
+
+        :raises: ConductorUnavailable
+        """
+        return self._call(context, objinst.obj_name(), None,
+                          self._api.object_backport_versions, context,
+                          objinst, object_versions)
+
+    def deadline(self, context):
+        """The ``time.monotonic()`` by which calls for ``context`` end."""
+        timestamp = getattr(context, 'timestamp', None)
+        age = 0.0
+        if isinstance(timestamp, datetime.datetime):
+            if timestamp.tzinfo is not None:
+                timestamp = timestamp.astimezone(
+                    datetime.timezone.utc).replace(tzinfo=None)
+            age = (timeutils.utcnow() - timestamp).total_seconds()
+        age = min(max(age, 0.0), self.request_deadline)
+        return time.monotonic() + self.request_deadline - age
+
+    def _call(self, context, objname, objmethod, func, *args):
+        # Here, not at the top: novalite.rpc imports this module.
+        from novalite import rpc
+
+        deadline = self.deadline(context)
+        retried = objmethod is None or is_idempotent_read(objname,
+                                                          objmethod)
+        attempt_timeout = self.request_deadline / 3.0 if retried else None
+        what = '%s.%s' % (objname, objmethod or 'obj_backport')
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                with rpc.bounded_calls(deadline, attempt_timeout):
+                    result = func(*args)
+            except rpc.UNREACHABLE as exc:
+                if retried and \
+                        deadline - time.monotonic() > self.RETRY_PAUSE:
+                    time.sleep(self.RETRY_PAUSE)
+                    continue
+                LOG.warning('novalite-conductor unreachable: %s got no '
+                            'answer (%d attempt(s), %s): %s', what,
+                            attempts, 'read' if retried else 'not retried',
+                            exc)
+                raise exception.ConductorUnavailable(
+                    retry_after=self.retry_after) from exc
+            if attempts > 1:
+                LOG.info('%s answered at attempt %d', what, attempts)
+            return result
 
 
 def db(area='api'):

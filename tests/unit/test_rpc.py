@@ -7,6 +7,7 @@ tests/functional/test_foundation_rpc.py.
 """
 
 import socket
+import time
 
 import oslo_messaging as messaging
 import pytest
@@ -196,3 +197,111 @@ def test_listener_idle_wait_reaches_oslo_messaging(clean_rpc):
             conf_mod.service.LISTENER_IDLE_WAIT == 0.2
     finally:
         amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = saved
+
+
+# -- calls bounded by a deadline, and what the API answers without a reply --
+
+class _RecordingCallContext:
+    """A prepared oslo.messaging call context that records what it got."""
+
+    def __init__(self, conf_obj, timeout=None, retry=None):
+        self.conf = conf_obj
+        self.timeout = timeout
+        self.retry = retry
+        self.target = messaging.Target(topic='conductor')
+        self.sent = []
+
+    def prepare(self, timeout=None, retry=None):
+        prepared = _RecordingCallContext(self.conf, timeout, retry)
+        prepared.sent = self.sent
+        return prepared
+
+    def call(self, ctxt, method, **kwargs):
+        self.sent.append((method, self.timeout, self.retry))
+        return 'answer'
+
+
+def _rabbit_conf():
+    conf_obj = _conf('rabbit://guest:guest@127.0.0.1:5672/')
+    transport = messaging.get_rpc_transport(conf_obj)  # registers options
+    messaging.get_rpc_client(transport, messaging.Target(topic='x'))
+    transport.cleanup()
+    conf_obj.set_override('rpc_response_timeout', 60)
+    return conf_obj
+
+
+def test_calls_inside_bounded_calls_wait_no_longer_than_the_deadline():
+    recorder = _RecordingCallContext(_rabbit_conf())
+    cctxt = rpc._BoundedCallContext(recorder)
+    assert cctxt.call(None, 'ping') == 'answer'
+    with rpc.bounded_calls(time.monotonic() + 8):
+        cctxt.call(None, 'ping')
+    with rpc.bounded_calls(time.monotonic() + 8, attempt_timeout=3):
+        cctxt.prepare().call(None, 'ping')
+    (_m, plain_timeout, plain_retry), (_m, timeout, retry), \
+        (_m, attempt, _r) = recorder.sent
+    assert (plain_timeout, plain_retry) == (None, None)
+    assert 7 < timeout <= 8
+    # Default pauses: 1 + 1, 3 + 1 s: two reconnections fit in 8 s.
+    assert retry == 2
+    assert attempt == 3
+
+
+def test_a_call_after_the_deadline_is_not_sent():
+    recorder = _RecordingCallContext(_rabbit_conf())
+    with rpc.bounded_calls(time.monotonic() - 1):
+        with pytest.raises(messaging.MessagingTimeout):
+            rpc._BoundedCallContext(recorder).call(None, 'ping')
+    assert recorder.sent == []
+
+
+def test_publish_retries_follow_the_rabbit_driver_s_pauses():
+    conf_obj = _rabbit_conf()
+    assert rpc.publish_retries(conf_obj, 0) == 1
+    assert rpc.publish_retries(conf_obj, 29) == 4   # 2 + 4 + 6 + 8 s
+    assert rpc.publish_retries(conf_obj, 30) == 5   # ... + 10 s
+    assert rpc.publish_retries(cfg.ConfigOpts(), 30) == 1
+
+
+def test_get_client_calls_honour_bounded_calls(clean_rpc):
+    conf_mod.CONF.set_override('transport_url', 'fake://')
+    try:
+        client = rpc.get_client('nobody-listens')
+        started = time.monotonic()
+        with rpc.bounded_calls(time.monotonic() + 0.5):
+            with pytest.raises(messaging.MessagingTimeout):
+                client.prepare().call(_ctxt(), 'ping')
+        assert time.monotonic() - started < 5
+    finally:
+        conf_mod.CONF.clear_override('transport_url')
+
+
+@pytest.mark.parametrize('error', [
+    messaging.MessagingTimeout('Timed out waiting for a reply'),
+    messaging.MessageDeliveryFailure('Unable to connect to AMQP server'),
+])
+def test_an_unanswered_call_reaching_the_api_is_503_not_500(error):
+    from novalite.api.openstack import faults
+    assert faults.is_expected(error)
+    resp = faults.exception_response(error)
+    assert resp.status_int == 503
+    body = resp.json
+    assert list(body) == ['serviceUnavailable']
+    assert body['serviceUnavailable']['code'] == 503
+    assert resp.headers['Retry-After'] == str(
+        conf_mod.CONF.api.unavailable_retry_after)
+
+
+def test_conductor_unavailable_is_503_with_its_retry_after():
+    from novalite.api.openstack import faults
+    exc = exception.ConductorUnavailable(retry_after=4)
+    assert faults.is_expected(exc)
+    resp = faults.exception_response(exc)
+    assert resp.status_int == 503
+    assert resp.headers['Retry-After'] == '4'
+    assert 'novalite-conductor' in resp.json['serviceUnavailable']['message']
+
+
+def test_an_error_the_conductor_raised_stays_a_500():
+    from novalite.api.openstack import faults
+    assert not faults.is_expected(messaging.RemoteError('KeyError', 'x'))
