@@ -4,12 +4,15 @@
 and ``start()`` registers the service through the conductor (retrying until
 the conductor answers), starts consuming ``topic`` and ``topic.<host>``,
 heartbeats every ``report_interval`` and runs the manager's periodic tasks.
-On SIGTERM the launcher calls ``stop()``: consuming stops, in-flight work
-gets ``graceful_shutdown_timeout_seconds`` to finish.
+On SIGTERM the launcher calls ``stop()``: heartbeats and periodic tasks
+are abandoned where they are (a call they wait on may be to a conductor
+that is gone), consuming stops, and the RPC requests being handled get
+``graceful_shutdown_timeout_seconds`` to finish.
 """
 
 import random
 import sys
+import threading
 
 import oslo_messaging as messaging
 from oslo_log import log as logging
@@ -146,18 +149,51 @@ class Service(os_service.Service):
                                            raise_on_error=raise_on_error)
 
     def stop(self, graceful=True):
+        """Stop at once what is periodic, give in-flight RPC work
+        ``graceful_shutdown_timeout_seconds``, then clean up.
+
+        A heartbeat or periodic task caught in a call is not waited for:
+        with the conductor gone that call would hold the stop for
+        ``rpc_response_timeout``, and nothing it does has to be finished
+        (the next heartbeat or run does it again). Its green thread ends
+        with the process.
+        """
         LOG.info('Stopping %s on %s', self.binary, self.host)
+        self.tg.stop_timers(wait=False)
         if self.rpcserver is not None:
-            try:
-                self.rpcserver.stop()
-                self.rpcserver.wait()
-            except Exception:
-                LOG.exception('Error stopping the RPC server')
+            self._stop_rpcserver(CONF.graceful_shutdown_timeout_seconds)
         try:
             self.manager.cleanup_host()
         except Exception:
             LOG.exception('Error during %s cleanup_host', self.binary)
         super().stop(graceful=graceful)
+
+    def _stop_rpcserver(self, timeout):
+        """Stop consuming; wait up to ``timeout`` s for the requests being
+        handled. Returns True when they all finished."""
+        try:
+            self.rpcserver.stop()
+        except Exception:
+            LOG.exception('Error stopping the RPC server')
+            return False
+        finished = threading.Event()
+
+        def wait():
+            try:
+                self.rpcserver.wait()
+            except Exception:
+                LOG.exception('Error waiting for the RPC server')
+            finally:
+                finished.set()
+
+        threading.Thread(target=wait, name='rpcserver-wait',
+                         daemon=True).start()
+        if finished.wait(timeout):
+            return True
+        LOG.warning('%s on %s: RPC requests still running after %s s; '
+                    'exiting without them', self.binary, self.host,
+                    timeout)
+        return False
 
     def reset(self):
         self.manager.reset()
