@@ -1,4 +1,4 @@
-"""[api] options for how long a request waits on the services behind the API."""
+"""[api] options: how long a request waits on the services it needs."""
 
 from oslo_config import cfg
 

@@ -189,7 +189,7 @@ IDEMPOTENT_READS = {
 
 
 def is_idempotent_read(objname, objmethod):
-    """True when ``objname.objmethod`` is listed in :data:`IDEMPOTENT_READS`."""
+    """True when ``objname.objmethod`` is in :data:`IDEMPOTENT_READS`."""
     return objmethod in IDEMPOTENT_READS.get(objname, ())
 
 

@@ -15,7 +15,7 @@ def _service():
     return svc
 
 
-def test_stop_does_not_wait_for_a_heartbeat_stuck_in_a_call(monkeypatch):
+def test_stop_does_not_wait_for_a_heartbeat_stuck_in_a_call():
     svc = _service()
     svc.stop()
     svc.tg.stop_timers.assert_called_once_with(wait=False)
