@@ -241,6 +241,12 @@ class DBDuplicateEntry(Conflict):
     msg_fmt = 'A resource with the same %(columns)s already exists.'
 
 
+class DBValueRefused(Invalid):
+    """The database refused a value the API let through (too long or out
+    of range for its column, a pattern its regexp engine cannot run)."""
+    msg_fmt = 'Invalid input: %(reason)s'
+
+
 class NoMoreFixedIps(NovaliteException):
     msg_fmt = 'No fixed IP addresses available for network: %(net)s'
 

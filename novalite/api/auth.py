@@ -20,6 +20,8 @@ CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 ENV_CONTEXT = 'novalite.context'
+# The longest user or project id the database keeps (Keystone's are 64).
+MAX_ID_LENGTH = 255
 
 
 def pipeline_factory(loader, global_config, **local_config):
@@ -57,6 +59,11 @@ class NoAuthMiddleware(middleware.Middleware):
                 headers={'WWW-Authenticate': 'Token'})
         user_id, _sep, project_id = token.partition(':')
         project_id = project_id or user_id
+        if max(len(user_id), len(project_id)) > MAX_ID_LENGTH:
+            return faults.fault_response(
+                401, 'Authentication required: a user or project id is '
+                     'longer than %d characters' % MAX_ID_LENGTH,
+                headers={'WWW-Authenticate': 'Token'})
         is_admin = user_id == 'admin'
         roles = _roles_header(req)
         if roles is None:

@@ -173,6 +173,40 @@ def dispose():
         engine.dispose()
 
 
+# MySQL/MariaDB errors that are the input's fault, not the database's: a
+# value too long (1406) or out of range (1264) for its column, a string
+# the column's character set cannot hold (1366), a pattern MariaDB's
+# regexp engine refuses or gives up on (1139).
+_REFUSED_VALUE = {
+    1139: 'the pattern is not one the database can match',
+    1264: 'a number is out of range',
+    1366: 'a string has characters that cannot be stored',
+    1406: 'a value is too long',
+}
+
+
+def _refused_value(exc):
+    """The DBValueRefused that ``exc`` (a DBAPIError) means, or None."""
+    orig = getattr(exc, 'orig', None)
+    code = orig.args[0] if orig is not None and orig.args else None
+    reason = _REFUSED_VALUE.get(code)
+    if reason is None:
+        return None
+    LOG.info('Refused input (MySQL error %s): %s', code, orig.args[-1])
+    return exception.DBValueRefused(reason=reason)
+
+
+@contextlib.contextmanager
+def _values_checked():
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        refused = _refused_value(exc)
+        if refused is None:
+            raise
+        raise refused from exc
+
+
 @contextlib.contextmanager
 def writer():
     """A session in a transaction that commits when the block succeeds.
@@ -183,7 +217,7 @@ def writer():
     get_engine()
     session = _FACTORY['session']()
     try:
-        with session.begin():
+        with _values_checked(), session.begin():
             yield session
     except sa.exc.IntegrityError as exc:
         columns = duplicate_columns(exc)
@@ -201,16 +235,19 @@ def reader():
     the block's one session)."""
     shared = getattr(_READING, 'sessions', None)
     if shared:
-        yield shared[0]
+        with _values_checked():
+            yield shared[0]
         return
     get_engine()
     session = _FACTORY['session']()
     if shared is not None:
         shared.append(session)  # the block closes it
-        yield session
+        with _values_checked():
+            yield session
         return
     try:
-        yield session
+        with _values_checked():
+            yield session
     finally:
         session.close()
 

@@ -10,6 +10,7 @@ from novalite.compute import task_states
 from novalite.compute import vm_states
 from novalite import conf
 from novalite import exception
+from novalite import objects
 from novalite.policies import enforcer
 
 CONF = conf.CONF
@@ -82,6 +83,21 @@ def can(req, rule, target=None):
 
 def is_true(value):
     return strutils.bool_from_string(value, strict=False)
+
+
+def get_flavor(req, flavor_id):
+    """The flavor ``flavor_id`` as the caller may see it: a private flavor
+    exists only for the admin and the projects it was shared with; to
+    everyone else it is not found (404), as in Nova.
+
+    :raises: FlavorNotFound
+    """
+    flavor = objects.Flavor.get_by_flavor_id(req.context, flavor_id)
+    ctxt = req.context
+    if not (flavor.is_public or ctxt.is_admin or
+            ctxt.project_id in flavor.projects):
+        raise exception.FlavorNotFound(flavor_id=flavor_id)
+    return flavor
 
 
 def int_param(req, name, default=None, minimum=0, maximum=pt.MAX_INT):

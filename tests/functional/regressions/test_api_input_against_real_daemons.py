@@ -93,6 +93,32 @@ def test_huge_numbers_and_patterns_never_reach_mysql(cloud, path):
         assert resp.json()['badRequest']['code'] == 400
 
 
+@pytest.mark.parametrize('pattern', [
+    'a{70000}', '(?a)x', r'\N{LATIN SMALL LETTER A}', '(?<=a+)b',
+    '(a{1,1000}){1,1000}b', '\\'])
+def test_patterns_only_mariadb_refuses_are_400(cloud, pattern):
+    """Regression: a name pattern Python compiles but MariaDB's regexp
+    engine refuses (error 1139) was a 500."""
+    resp = _api(cloud, 'GET', '/servers', params={'name': pattern})
+    assert resp.status_code in (200, 400), resp.text
+    if resp.status_code == 400:
+        assert resp.json()['badRequest']['code'] == 400
+
+
+def test_ids_longer_than_the_database_keeps_are_refused(cloud):
+    """Regression: a 3000-character noauth2 user id reached MySQL as
+    error 1406 (data too long) and a 500."""
+    resp = _api(cloud, 'POST', '/os-server-groups', token='x' * 3000,
+                json={'server_group': {'name': 'g',
+                                       'policies': ['affinity']}})
+    assert resp.status_code == 401, resp.text
+    assert resp.json()['unauthorized']['code'] == 401
+    resp = _api(cloud, 'POST', '/os-keypairs', token='admin:admin',
+                json={'keypair': {'name': 'k', 'user_id': 'u' * 3000}},
+                headers={'OpenStack-API-Version': 'compute 2.10'})
+    assert resp.status_code == 400, resp.text
+
+
 def test_nan_rxtx_factor_is_400_and_nothing_is_stored(cloud):
     resp = _api(cloud, 'POST', '/flavors', token='admin:admin',
                 data=b'{"flavor": {"name": "nan", "ram": 64, "vcpus": 1, '

@@ -17,7 +17,7 @@ FA = 'os_compute_api:os-flavor-access'
 
 
 def _get(req, flavor_id):
-    return objects.Flavor.get_by_flavor_id(req.context, flavor_id)
+    return common.get_flavor(req, flavor_id)
 
 
 def _is_public_filter(req):

@@ -106,8 +106,8 @@ def _search_filters(req):
     if 'flavor' in opts:
         flavor_id = opts['flavor'].rstrip('/').rsplit('/', 1)[-1]
         try:
-            filters['instance_type_id'] = objects.Flavor.get_by_flavor_id(
-                ctxt, flavor_id).id
+            filters['instance_type_id'] = common.get_flavor(
+                req, flavor_id).id
         except exception.FlavorNotFound:
             return None
     if 'locked' in opts:
@@ -188,7 +188,7 @@ def show_server(req, server_id):
 def _flavor(req, flavor_ref):
     flavor_id = str(flavor_ref).rstrip('/').rsplit('/', 1)[-1]
     try:
-        return objects.Flavor.get_by_flavor_id(req.context, flavor_id)
+        return common.get_flavor(req, flavor_id)
     except exception.FlavorNotFound:
         raise exception.ValidationError(detail='Invalid flavorRef provided.')
 
