@@ -20,6 +20,7 @@ up and stops.
 
 import sys
 
+import oslo_messaging as messaging
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
@@ -34,6 +35,14 @@ from novalite import objects
 LOG = logging.getLogger(__name__)
 
 EVENT = 'compute_build_and_run_instance'
+# A save whose reply was lost (the broker restarted, the conductor worker
+# died) is tried this many times; a retry refused by its guard because
+# the first one landed is a success.
+SAVE_ATTEMPTS = 3
+# Failures of the message bus, not of the build: another try (here, or on
+# another host) is the cure.
+MESSAGING_ERRORS = (messaging.MessagingTimeout,
+                    messaging.MessageDeliveryFailure)
 
 
 def build_and_run_instance(manager, context, instance, image, request_spec,
@@ -52,6 +61,13 @@ def _locked_build(manager, context, instance, image, request_spec,
                   admin_password, injected_files):
     try:
         with manager.instance_lock(instance.uuid):
+            if instance.uuid in manager.rt.tracked:
+                # A second cast of a build already done here (the conductor
+                # re-drove a build it thought lost): building it again
+                # would free the first one's fixed IP and claim.
+                LOG.info('Build of %s is already on %s; dropping the '
+                         'repeated request', instance.uuid, manager.host)
+                return
             with manager.build_semaphore:
                 _do_build(manager, context, instance, image, request_spec,
                           filter_properties, requested_networks, node,
@@ -79,6 +95,16 @@ def _do_build(manager, context, instance, image, request_spec,
     except compute_utils.SUPERSEDED as exc:
         LOG.info('Build of %s stopped: %s', instance.uuid,
                  exc.format_message())
+    except MESSAGING_ERRORS as exc:
+        LOG.warning('Build of %s on %s lost contact with the conductor: %r',
+                    instance.uuid, manager.host, exc)
+        lost = exception.RescheduledException(
+            instance_uuid=instance.uuid,
+            reason=compute_utils.messaging_failure_message(exc, manager.host))
+        _reschedule_or_error(manager, context, instance, lost, image,
+                             request_spec, filter_properties,
+                             requested_networks, host_list, admin_password,
+                             injected_files)
     except Exception as exc:
         LOG.error('Build of %s failed: %s', instance.uuid, exc,
                   exc_info=True)
@@ -163,14 +189,14 @@ def _claim_and_run(manager, context, instance, image, node, admin_password,
             try:
                 instance.vm_state = vm_states.BUILDING
                 instance.task_state = task_states.NETWORKING
-                instance.save(expected_task_state=[task_states.SCHEDULING])
+                _save(manager, context, instance, [task_states.SCHEDULING])
             except BaseException:
                 _wait_quietly(allocating)
                 raise
             network_info = allocating.wait()
             instance.network_info = jsonutils.dumps(network_info)
             instance.task_state = task_states.SPAWNING
-            instance.save(expected_task_state=[task_states.NETWORKING])
+            _save(manager, context, instance, [task_states.NETWORKING])
 
             guest_created = True
             try:
@@ -186,10 +212,94 @@ def _claim_and_run(manager, context, instance, image, node, admin_password,
             instance.task_state = None
             instance.launched_at = timeutils.utcnow()
             instance.launched_on = manager.host
-            instance.save(expected_task_state=[task_states.SPAWNING])
+            _save(manager, context, instance, [task_states.SPAWNING])
         except BaseException:
             _cleanup(manager, context, instance, guest_created)
             raise
+
+
+def _save(manager, context, instance, expected):
+    """A build's guarded save that survives a lost reply.
+
+    A save whose answer never came (MessagingTimeout) may or may not have
+    landed; it is sent again. When the repeat is refused by its guard and
+    the row holds exactly what this host wrote, the first one landed.
+
+    :raises: the save's errors, the last MessagingTimeout
+    """
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            instance.save(expected_task_state=expected)
+            return
+        except MESSAGING_ERRORS as exc:
+            if attempt == SAVE_ATTEMPTS:
+                raise
+            LOG.warning('Saving %s (%s) got no answer (%r); trying again',
+                        instance.uuid, instance.task_state, exc)
+        except compute_utils.LOST_RACE:
+            if attempt == 1:
+                raise
+            try:
+                landed = _landed(context, instance, manager.host)
+            except MESSAGING_ERRORS:
+                # Unknown yet, and a guest may be running that the row
+                # calls ACTIVE: ask again rather than undo the build.
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                continue
+            if landed:
+                instance.obj_reset_changes()
+                return
+            raise
+
+
+def _landed(context, instance, host):
+    row = objects.Instance.get_by_uuid(context, instance.uuid)
+    return (row.host == host and row.vm_state == instance.vm_state and
+            row.task_state == instance.task_state)
+
+
+def hand_back(manager, context, instance, reason):
+    """Give a build this host will not finish back to the conductor.
+
+    For a build interrupted by a restart of this compute (seen by
+    ``init_host``) or assigned here but never received, or stopped half
+    way without a reschedule (seen by the periodic check): whatever the
+    build left here is undone, the instance goes back to ``scheduling``
+    on no host (guarded by the task state it was found in, so a build
+    that got going meanwhile wins) and the conductor schedules it again
+    without this host, or fails it with ``reason`` when the attempts are
+    spent.
+
+    :returns: True when the build was handed back.
+    """
+    LOG.warning('Handing the build of %s back to the conductor: %s',
+                instance.uuid, reason)
+    # The guarded save comes first: a build that got going meanwhile (or
+    # a delete) wins, and what it holds here is left alone.
+    found_in = instance.task_state
+    instance.task_state = task_states.SCHEDULING
+    instance.host = None
+    instance.node = None
+    instance.network_info = None
+    try:
+        instance.save(expected_task_state=[found_in],
+                      expected_vm_state=[vm_states.BUILDING])
+    except compute_utils.SUPERSEDED as exc:
+        LOG.info('Not handing back %s: %s', instance.uuid,
+                 exc.format_message())
+        return False
+    _cleanup(manager, context, instance, guest_created=True)
+    manager.rt.drop_instance(context, instance)
+    try:
+        manager.compute_task_api.resume_build(
+            context, instance, failed_host=manager.host, reason=reason)
+    except Exception:
+        # It waits in scheduling on no host, where the conductor's
+        # lost-build check finds it.
+        LOG.exception('Could not hand the build of %s to the conductor',
+                      instance.uuid)
+    return True
 
 
 def _allocate_network(manager, context, instance):
@@ -219,6 +329,8 @@ def _cleanup(manager, context, instance, guest_created):
     if guest_created:
         try:
             manager.driver.destroy(context, instance, None)
+        except exception.InstanceNotFound:
+            pass
         except Exception:
             LOG.exception('Could not destroy the guest of failed build %s',
                           instance.uuid)

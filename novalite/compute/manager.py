@@ -73,11 +73,12 @@ class ComputeManager(manager.Manager):
             # value disables the task, which then only wakes hourly.
             self._periodic_spacing[name] = (value if value > 0 else
                                             60 if value == 0 else 3600)
-        # Builds never received are failed after 2 * rpc_response_timeout:
-        # a minute's cadence is plenty unless a build timeout is set.
+        # Builds never received are handed back after twice
+        # rpc_response_timeout: half that is the cadence, unless a build
+        # timeout asks for more.
         self._periodic_spacing['check_build_timeouts'] = (
             _BUILD_TIMEOUT_CHECK_SPACING if CONF.instance_build_timeout
-            else 60)
+            else min(60, max(5, CONF.rpc_response_timeout // 2)))
 
     # -- helpers the flows use ------------------------------------------------
 
@@ -229,5 +230,6 @@ class ComputeManager(manager.Manager):
 
     @periodic_task.periodic_task(spacing=_BUILD_TIMEOUT_CHECK_SPACING)
     def check_build_timeouts(self, context):
-        """Fail builds past ``instance_build_timeout`` or never received."""
+        """Fail builds past ``instance_build_timeout``; hand back to the
+        conductor those assigned here that never arrived or stalled."""
         recovery.check_build_timeouts(self, context)

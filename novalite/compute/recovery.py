@@ -3,17 +3,20 @@
 - :func:`init_host` runs when novalite-compute starts, before it consumes
   RPC: every instance the database places on this host is finished or
   failed so that none stays in a transient state — a build in progress
-  goes to ERROR with a fault, a delete is completed, an interrupted power
+  is handed back to the conductor for a reschedule elsewhere (ERROR with
+  a fault once the attempts are spent), a delete is completed, an interrupted power
   action is redone, anything else settles to the hypervisor's state.
 - :func:`sync_power_states` (periodic) reconciles idle instances with what
   the driver reports, as Nova's ``_sync_power_states`` does.
 - :func:`check_build_timeouts` (periodic) fails builds older than
-  ``instance_build_timeout`` and builds assigned here that never arrived.
+  ``instance_build_timeout`` and hands back to the conductor builds
+  assigned here that never arrived or stopped half way.
 """
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from novalite.compute import build
 from novalite.compute import power
 from novalite.compute import power_state
 from novalite.compute import task_states
@@ -26,8 +29,6 @@ from novalite import objects
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
-
-_BUILDING_STATES = list(task_states.BUILD_STATES) + [None]
 
 # Interrupted power actions and the flow that redoes them.
 _REDO = {
@@ -66,7 +67,7 @@ def init_host(manager, context):
 def init_instance(manager, context, instance):
     """Finish or fail whatever ``instance`` was doing when we stopped."""
     if instance.vm_state == vm_states.BUILDING:
-        _fail_interrupted_build(manager, context, instance)
+        _hand_back_interrupted_build(manager, context, instance)
         return
     if (instance.task_state == task_states.DELETING or
             instance.vm_state == vm_states.DELETED):
@@ -91,20 +92,12 @@ def init_instance(manager, context, instance):
     sync_instance_power_state(manager, context, instance)
 
 
-def _fail_interrupted_build(manager, context, instance):
+def _hand_back_interrupted_build(manager, context, instance):
     LOG.info('Build of %s was interrupted by a restart of %s',
              instance.uuid, manager.host)
-    try:
-        manager.driver.destroy(context, instance, None)
-    except Exception:
-        LOG.exception('Could not destroy the half-built guest of %s',
-                      instance.uuid)
-    exc = exception.BuildAbortException(
-        instance_uuid=instance.uuid,
-        reason='novalite-compute on %s restarted during the build'
-               % manager.host)
-    compute_utils.set_error_state(context, instance, exc, manager.host,
-                                  expected_task_state=_BUILDING_STATES)
+    build.hand_back(manager, context, instance,
+                    'novalite-compute on %s restarted during the build'
+                    % manager.host)
 
 
 def sync_instance_power_state(manager, context, instance):
@@ -176,34 +169,49 @@ def _needs_settling(instance):
 
 
 def check_build_timeouts(manager, context):
-    """Periodic: fail builds that will never finish.
+    """Periodic: fail builds that will never finish, re-send lost ones.
 
     - older than ``instance_build_timeout`` (when set): ERROR with an
       InstanceBuildTimeout fault;
-    - assigned here, still ``scheduling``, never received by this compute
-      and untouched for twice ``rpc_response_timeout`` (the conductor that
-      assigned it died before casting): ERROR with a fault.
+    - assigned here and untouched for twice ``rpc_response_timeout`` but
+      not being built here: still ``scheduling`` (the cast never arrived:
+      a broker restart lost it, or the conductor died before sending it)
+      or stopped half way (a build that could not even hand itself back
+      while the conductor was unreachable) — handed back to the conductor,
+      which schedules it again elsewhere while attempts remain.
     """
     timeout = CONF.instance_build_timeout
     orphan_age = 2 * CONF.rpc_response_timeout
     instances = objects.InstanceList.get_by_filters(
         context, {'host': manager.host, 'vm_state': vm_states.BUILDING})
     for instance in instances:
-        exc = None
         if timeout and timeutils.is_older_than(instance.created_at, timeout):
             exc = exception.InstanceBuildTimeout(instance_uuid=instance.uuid)
-        elif (instance.task_state == task_states.SCHEDULING and
-              instance.uuid not in manager.builds_in_flight and
-              timeutils.is_older_than(instance.updated_at or
-                                      instance.created_at, orphan_age)):
-            exc = exception.BuildAbortException(
-                instance_uuid=instance.uuid,
-                reason='the build request never reached novalite-compute '
-                       'on %s' % manager.host)
-        if exc is None:
+            LOG.warning('Failing build of %s: %s', instance.uuid,
+                        exc.format_message())
+            compute_utils.set_error_state(
+                context, instance, exc, manager.host,
+                expected_task_state=[instance.task_state])
             continue
-        LOG.warning('Failing build of %s: %s', instance.uuid,
-                    exc.format_message())
-        compute_utils.set_error_state(
-            context, instance, exc, manager.host,
-            expected_task_state=[instance.task_state])
+        if (_being_built(manager, instance) or
+                not timeutils.is_older_than(instance.updated_at or
+                                            instance.created_at,
+                                            orphan_age)):
+            continue
+        with manager.instance_lock(instance.uuid):
+            if _being_built(manager, instance, locked=True):
+                continue
+            if instance.task_state == task_states.SCHEDULING:
+                reason = ('the build request never reached '
+                          'novalite-compute on %s' % manager.host)
+            else:
+                reason = ('the build on %s stopped while %s and could not '
+                          'be rescheduled' % (manager.host,
+                                              instance.task_state))
+            build.hand_back(manager, context, instance, reason)
+
+
+def _being_built(manager, instance, locked=False):
+    # Under the instance's lock the check itself holds it once.
+    return (instance.uuid in manager.builds_in_flight or
+            (not locked and manager.is_busy(instance.uuid)))

@@ -10,6 +10,7 @@ import contextlib
 import sys
 import traceback
 
+import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from novalite.compute import vm_states
@@ -33,16 +34,41 @@ LOST_RACE = (exception.UnexpectedTaskStateError,
              exception.UnexpectedVMStateError)
 
 
-def exception_to_fault(exc, exc_tb=None):
+def messaging_failure_message(exc, host=None):
+    """What a failure of the message bus means, in words a user can act on.
+
+    A bare ``MessagingTimeout`` says neither what was interrupted nor
+    where; this names the host and says that trying again helps.
+    """
+    where = ' on %s' % host if host else ''
+    if isinstance(exc, messaging.MessagingTimeout):
+        what = ('got no answer in time from novalite-conductor (the '
+                'message queue or the conductor was briefly unavailable)')
+    else:
+        what = ('could not send a message to novalite-conductor (the '
+                'message queue was unavailable)')
+    return 'novalite-compute%s %s; the operation was interrupted and may ' \
+        'be tried again' % (where, what)
+
+
+_MESSAGING_ERRORS = (messaging.MessagingTimeout,
+                     messaging.MessageDeliveryFailure)
+
+
+def exception_to_fault(exc, exc_tb=None, host=None):
     """``(code, message, details)`` of an exception, as Nova shows faults.
 
-    Novalite exceptions show their formatted message and HTTP code; any
-    other exception shows its class name with code 500, and the text in the
-    details, so no internals leak into ``message``.
+    Novalite exceptions show their formatted message and HTTP code; a
+    failure of the message bus is said in words with the ``host`` it hit;
+    any other exception shows its class name with code 500, and the text
+    in the details, so no internals leak into ``message``.
     """
     if isinstance(exc, exception.NovaliteException):
         code = exc.kwargs.get('code', exc.code) or 500
         message = exc.format_message()
+    elif isinstance(exc, _MESSAGING_ERRORS):
+        code = 503
+        message = messaging_failure_message(exc, host)
     else:
         code = 500
         message = type(exc).__name__
@@ -60,7 +86,7 @@ def add_instance_fault_from_exc(context, instance, exc, exc_tb=None,
 
     Never raises: failing to record a fault must not hide the failure.
     """
-    code, message, details = exception_to_fault(exc, exc_tb)
+    code, message, details = exception_to_fault(exc, exc_tb, host=host)
     if fault_message:
         message = fault_message[:_FAULT_MESSAGE_MAX]
     try:

@@ -31,3 +31,14 @@ class ComputeTaskAPI:
             admin_password=admin_password, injected_files=injected_files,
             host_lists=host_lists,
             filter_properties=filter_properties or {})
+
+    def resume_build(self, ctxt, instance, failed_host=None, reason=None):
+        """Hand back a build this compute cannot finish (cast).
+
+        For a build interrupted by the compute's restart, or assigned to
+        it but never received: the conductor schedules it again without
+        ``failed_host`` while ``[scheduler] max_attempts`` allows, and
+        otherwise puts it in ERROR with a fault giving ``reason``.
+        """
+        self.client.prepare().cast(ctxt, 'resume_build', instance=instance,
+                                   failed_host=failed_host, reason=reason)

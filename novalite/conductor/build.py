@@ -36,6 +36,7 @@ from novalite.compute import task_states
 from novalite.compute import utils as compute_utils
 from novalite.compute import vm_states
 from novalite import conf
+from novalite import context as nl_context
 from novalite import exception
 from novalite import objects
 
@@ -43,6 +44,8 @@ CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 EVENT = 'conductor_schedule_and_build_instances'
+# The event each compute that starts a build records, with its host.
+COMPUTE_EVENT = 'compute_build_and_run_instance'
 # select_destinations is re-asked this many times when a scheduler died
 # with our call (the call times out; a restarted scheduler answers).
 SCHEDULER_CALL_ATTEMPTS = 3
@@ -67,13 +70,7 @@ class BuildConductor:
         :returns: False when the project went over quota meanwhile; the
             instances are then in ERROR with the quota fault.
         """
-        for instance in instances:
-            try:
-                objects.InstanceAction.action_start(
-                    context, instance.uuid, 'create', want_result=False)
-            except Exception:
-                LOG.exception('Could not record the create action of %s',
-                              instance.uuid)
+        self.accept_request_actions(context, instances)
         if not CONF.quota.recheck_quota:
             return True
         from novalite.objects import quotas as quota_obj
@@ -191,12 +188,19 @@ class BuildConductor:
             return
         LOG.debug('Casting build of %s to %s (%d alternates)',
                   instance.uuid, selection.service_host, len(host_list))
-        self.compute_rpcapi.build_and_run_instance(
-            context, instance, selection.service_host, image, local_spec,
-            filter_properties=local_props,
-            requested_networks=requested_networks,
-            node=selection.nodename, limits=None, host_list=host_list,
-            admin_password=admin_password, injected_files=injected_files)
+        try:
+            self.compute_rpcapi.build_and_run_instance(
+                context, instance, selection.service_host, image,
+                local_spec, filter_properties=local_props,
+                requested_networks=requested_networks,
+                node=selection.nodename, limits=None, host_list=host_list,
+                admin_password=admin_password,
+                injected_files=injected_files)
+        except Exception:
+            # The row names the host: its compute finds the build never
+            # arrived and hands it back (recovery.check_build_timeouts).
+            LOG.exception('Could not cast the build of %s to %s',
+                          instance.uuid, selection.service_host)
 
     def _set_error(self, context, instance, exc, exc_tb):
         compute_utils.set_error_state(
@@ -226,38 +230,135 @@ class BuildConductor:
             orphans.append(instance)
         return orphans
 
-    def redrive_build(self, context, instance):
-        """Schedule an orphaned build again from what its row records.
+    def lost_builds(self, context, older_than):
+        """Builds waiting in ``scheduling`` with no host since before
+        ``older_than``: their ``build_instances`` cast (from the api, or a
+        compute's reschedule) was lost, or the conductor handling it died.
+        """
+        return self.orphaned_builds(context, older_than)
+
+    def redrive_build(self, context, instance, failed_host=None,
+                      reason=None):
+        """Schedule again a build that lost its way, from its row.
+
+        Used for builds a dead conductor or a lost cast left in
+        ``scheduling`` with no host, and for builds a compute hands back
+        (``resume_build``) because it restarted in the middle of them or
+        their cast never reached it. The attempts made so far and the
+        hosts tried are read from the events of the instance's ``create``
+        action (the RequestSpec and its retry are not persisted);
+        ``failed_host`` is excluded as well. When the attempts are spent
+        the instance goes to ERROR with a fault naming ``reason``.
 
         Safe even if the original request is still on its way: only one
         compute can move the instance out of ``scheduling``; the other
         finds its guarded save refused and drops the build.
         """
-        image_props = {k[len('image_'):]: v for k, v in
-                       (instance.system_metadata or {}).items()
-                       if k.startswith('image_') and v is not None}
-        spec = objects.RequestSpec(
-            instance_uuid=instance.uuid, project_id=instance.project_id,
-            user_id=instance.user_id, flavor=instance.flavor,
-            image_id=instance.image_ref, image_properties=image_props,
-            num_instances=1,
-            availability_zone=instance.availability_zone,
-            scheduler_hints={}, force_hosts=[], force_nodes=[],
-            ignore_hosts=[], retry_hosts=[], num_attempts=0,
-            group_hosts=[], group_members=[])
-        group_cls = getattr(objects, 'InstanceGroup', None)
-        if group_cls is not None:
+        context = self._action_context(context, instance)
+        spec, image = spec_from_instance(context, instance)
+        retry = _retry_so_far(context, instance.uuid, failed_host, reason)
+        if failed_host and CONF.scheduler.max_attempts == 1:
+            exc = exception.BuildAbortException(instance_uuid=instance.uuid,
+                                                reason=reason)
+            LOG.warning('Not rescheduling %s (max_attempts is 1): %s',
+                        instance.uuid, exc.format_message())
+            self._set_error(context, instance, exc, None)
+            return
+        LOG.info('Re-driving the build of %s (%d attempt(s) so far, hosts '
+                 'tried: %s)%s', instance.uuid, retry['num_attempts'],
+                 ', '.join(h for h, _n in retry['hosts']) or 'none',
+                 ': %s' % reason if reason else '')
+        self.build_instances(context, [instance], image, spec,
+                             filter_properties={'retry': retry})
+
+    def _action_context(self, context, instance):
+        """A context carrying the request id of the instance's ``create``
+        action, so the events of a re-driven build land in the action the
+        user sees; one is started when the api's cast never arrived."""
+        try:
+            actions = objects.InstanceActionList.get_by_instance_uuid(
+                context, instance.uuid)
+            create = [a for a in actions.objects if a.action == 'create']
+        except Exception:
+            LOG.exception('Could not read the actions of %s', instance.uuid)
+            create = []
+        values = dict(context.to_dict(), user_id=instance.user_id,
+                      project_id=instance.project_id, is_admin=True)
+        if create:
+            values['request_id'] = create[-1].request_id
+        ctxt = nl_context.RequestContext.from_dict(values)
+        if not create:
+            self.accept_request_actions(ctxt, [instance])
+        return ctxt
+
+    def accept_request_actions(self, context, instances):
+        for instance in instances:
             try:
-                spec.group_uuid = group_cls.get_by_instance_uuid(
-                    context, instance.uuid).uuid
-            except exception.InstanceGroupNotFound:
-                pass
-        image = {'id': instance.image_ref, 'properties': {
-            k: v for k, v in image_props.items()
-            if k not in ('min_ram', 'min_disk', 'disk_format',
-                         'container_format')}}
-        LOG.info('Re-driving orphaned build of %s', instance.uuid)
-        self.build_instances(context, [instance], image, spec)
+                objects.InstanceAction.action_start(
+                    context, instance.uuid, 'create', want_result=False)
+            except Exception:
+                LOG.exception('Could not record the create action of %s',
+                              instance.uuid)
+
+
+def spec_from_instance(context, instance):
+    """The RequestSpec and image of a build, rebuilt from its row."""
+    image_props = {k[len('image_'):]: v for k, v in
+                   (instance.system_metadata or {}).items()
+                   if k.startswith('image_') and v is not None}
+    spec = objects.RequestSpec(
+        instance_uuid=instance.uuid, project_id=instance.project_id,
+        user_id=instance.user_id, flavor=instance.flavor,
+        image_id=instance.image_ref, image_properties=image_props,
+        num_instances=1,
+        availability_zone=instance.availability_zone,
+        scheduler_hints={}, force_hosts=[], force_nodes=[],
+        ignore_hosts=[], retry_hosts=[], num_attempts=0,
+        group_hosts=[], group_members=[])
+    group_cls = getattr(objects, 'InstanceGroup', None)
+    if group_cls is not None:
+        try:
+            spec.group_uuid = group_cls.get_by_instance_uuid(
+                context, instance.uuid).uuid
+        except exception.InstanceGroupNotFound:
+            pass
+    image = {'id': instance.image_ref, 'properties': {
+        k: v for k, v in image_props.items()
+        if k not in ('min_ram', 'min_disk', 'disk_format',
+                     'container_format')}}
+    return spec, image
+
+
+def _retry_so_far(context, instance_uuid, failed_host, reason):
+    """The ``retry`` of a build whose request was lost, from its events.
+
+    Every scheduling pass records a conductor event in the ``create``
+    action and every compute that started the build a compute event with
+    its host: their count is the attempts made, the hosts the hosts tried.
+    """
+    attempts = 0
+    hosts = []
+    try:
+        actions = objects.InstanceActionList.get_by_instance_uuid(
+            context, instance_uuid)
+        for action in actions.objects:
+            if action.action != 'create':
+                continue
+            for event in objects.InstanceActionEventList.get_by_action(
+                    context, action.id).objects:
+                if event.event == EVENT:
+                    attempts += 1
+                elif event.event == COMPUTE_EVENT and event.host and \
+                        event.host not in hosts:
+                    hosts.append(event.host)
+    except Exception:
+        LOG.exception('Could not read the build events of %s',
+                      instance_uuid)
+    if failed_host and failed_host not in hosts:
+        hosts.append(failed_host)
+    return {'num_attempts': max(attempts, len(hosts)),
+            'hosts': [[h, h] for h in sorted(hosts)],
+            'exc_reason': reason}
 
 
 class _BuildFailed(Exception):

@@ -10,12 +10,15 @@ import datetime
 
 import oslo_messaging as messaging
 from oslo_log import log as logging
+from oslo_service import periodic_task
 
 from novalite.conductor import tasks
+from novalite import conf
 from novalite import exception
 from novalite import manager
 from novalite.objects import base as obj_base
 
+CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 
@@ -28,6 +31,8 @@ class ConductorManager(manager.Manager):
         super().__init__(*args, **kwargs)
         self.compute_task_mgr = tasks.ComputeTaskManager(host=self.host)
         self.additional_endpoints.append(self.compute_task_mgr)
+        self._periodic_spacing = dict(self._periodic_spacing)
+        self._periodic_spacing['check_lost_builds'] = lost_build_spacing()
 
     def post_start_hook(self):
         self.compute_task_mgr.post_start_hook()
@@ -35,6 +40,11 @@ class ConductorManager(manager.Manager):
     def ping(self, context):
         """Answer ``wait_until_ready``."""
         return 'pong'
+
+    @periodic_task.periodic_task(spacing=10)
+    def check_lost_builds(self, context):
+        """Re-drive builds waiting for a host past ``lost_build_timeout``."""
+        self.compute_task_mgr.check_lost_builds(context)
 
     @messaging.expected_exceptions(exception.NovaliteException)
     def object_class_action_versions(self, context, objname, objmethod,
@@ -67,6 +77,15 @@ class ConductorManager(manager.Manager):
         target = object_versions[objinst.obj_name()]
         return objinst.obj_to_primitive(target_version=target,
                                         version_manifest=object_versions)
+
+
+def lost_build_spacing():
+    """Seconds between lost-build checks: a fifth of the timeout, within
+    2..10 s (an hour when the check is off)."""
+    timeout = CONF.conductor.lost_build_timeout
+    if not timeout:
+        return 3600
+    return min(10, max(2, timeout // 5))
 
 
 _IMMUTABLE = (str, int, float, bool, type(None), datetime.datetime)

@@ -4,6 +4,8 @@ Thin: the work is in :mod:`novalite.conductor.build`. Registered next to
 the object proxy by :class:`~novalite.conductor.manager.ConductorManager`.
 """
 
+import datetime
+
 import oslo_messaging as messaging
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -51,6 +53,31 @@ class ComputeTaskManager:
             admin_password=admin_password, injected_files=injected_files,
             host_lists=host_lists, filter_properties=filter_properties)
 
+    def resume_build(self, context, instance, failed_host=None,
+                     reason=None):
+        """Schedule again a build a compute hands back (cast): it restarted
+        in the middle of it, or the build's cast never reached it.
+
+        ``failed_host`` is not tried again; when the attempts are spent the
+        instance goes to ERROR with a fault that gives ``reason``.
+        """
+        self.builder.redrive_build(context, instance,
+                                   failed_host=failed_host, reason=reason)
+
+    def check_lost_builds(self, context):
+        """Re-drive builds left in ``scheduling`` with no host for longer
+        than ``[conductor] lost_build_timeout``: the cast that carried them
+        was lost (a broker restart) or the conductor handling it died."""
+        timeout = CONF.conductor.lost_build_timeout
+        if not timeout:
+            return
+        older_than = timeutils.utcnow() - datetime.timedelta(seconds=timeout)
+        lost = self.builder.lost_builds(context, older_than)
+        if lost:
+            LOG.warning('Re-driving %d build(s) waiting for a host for more '
+                        'than %d s', len(lost), timeout)
+        self._redrive(context, lost, older_than)
+
     def post_start_hook(self):
         """Start the one-off sweep for builds a dead conductor lost."""
         self.started_at = timeutils.utcnow()
@@ -67,8 +94,15 @@ class ComputeTaskManager:
         if orphans:
             LOG.warning('Re-driving %d build(s) lost by a previous '
                         'conductor', len(orphans))
-        for instance in orphans:
+        self._redrive(ctxt, orphans, self.started_at)
+
+    def _redrive(self, ctxt, instances, untouched_since):
+        # Every conductor worker looks; the one that touches the row first
+        # re-drives it.
+        for instance in instances:
             try:
+                if not instance.take_over_build(untouched_since):
+                    continue
                 self.builder.redrive_build(ctxt, instance)
             except Exception:
                 LOG.exception('Could not re-drive the build of %s',

@@ -175,6 +175,23 @@ def instance_update(context, uuid, values, expected_task_state=None,
 
 
 @api.retry_lost_race
+def instance_take_over_build(context, uuid, untouched_since):
+    """Claim a build that waits for a host and was not touched since
+    ``untouched_since``, by touching it: of the conductors that find it at
+    once, exactly one gets True."""
+    T = I.__table__
+    since = api.naive(untouched_since)
+    stmt = sa.update(T).where(
+        T.c.uuid == uuid, T.c.deleted == 0,
+        T.c.vm_state == 'building', T.c.task_state == 'scheduling',
+        T.c.host.is_(None),
+        sa.func.coalesce(T.c.updated_at, T.c.created_at) < since,
+    ).values(updated_at=api.utcnow())
+    with api.writer() as session:
+        return session.connection().execute(stmt).rowcount == 1
+
+
+@api.retry_lost_race
 def instance_destroy(context, uuid):
     """Soft-delete an instance; returns its final row."""
     with api.writer() as session:

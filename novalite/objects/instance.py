@@ -181,6 +181,13 @@ class Instance(base.NovalitePersistentObject, base.NovaliteObject):
         self.obj_reset_changes()
 
     @base.remotable
+    def take_over_build(self, untouched_since):
+        """True when this caller, and no other, may schedule again this
+        build waiting for a host since before ``untouched_since``."""
+        return base.db('instances').instance_take_over_build(
+            self._context, self.uuid, untouched_since)
+
+    @base.remotable
     def refresh(self):
         expected = ['fault'] if self.obj_attr_is_set('fault') else None
         fresh = self.get_by_uuid(self._context, self.uuid,

@@ -3,10 +3,12 @@ builds that lose their guard to a delete."""
 
 from unittest import mock
 
+import oslo_messaging as messaging
 import pytest
 from oslo_serialization import jsonutils
 
 from novalite.compute import power_state
+from novalite.compute import utils as compute_utils
 from novalite import exception
 from novalite import objects
 from tests.unit.compute import fakes
@@ -190,3 +192,99 @@ def test_accepting_save_writes_the_building_host(compute):
     other.save(expected_task_state=['scheduling'])
     row = _build(compute, ctxt, inst)
     assert (row.vm_state, row.host, row.node) == ('active', 'cn1', 'cn1')
+
+
+def _lossy_save(fail_after_landing=(), fail_before=()):
+    """Instance.save whose reply is lost (MessagingTimeout) for the given
+    task states: after the write landed, or before it was made."""
+    real_save = objects.Instance.save
+
+    def save(self, expected_task_state=None, expected_vm_state=None):
+        state = self.task_state
+        if state in fail_before:
+            raise messaging.MessagingTimeout('no reply')
+        real_save(self, expected_task_state=expected_task_state,
+                  expected_vm_state=expected_vm_state)
+        if state in fail_after_landing and state not in save.lost:
+            save.lost.add(state)
+            # The caller still holds its staged changes, as after a real
+            # lost reply.
+            self._changed_fields.update(['task_state', 'vm_state'])
+            raise messaging.MessagingTimeout('reply lost')
+    save.lost = set()
+    return save
+
+
+def test_a_lost_reply_to_a_build_save_is_not_a_failure(compute):
+    """Regression: a broker restart during the compute's save took the
+    reply with it and the build went to ERROR with the fault
+    "MessagingTimeout"; the save is sent again and its guard, refused
+    because the first one landed, counts as success."""
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1')
+    lossy = _lossy_save(fail_after_landing=('networking', 'spawning', None))
+    with mock.patch.object(objects.Instance, 'save', lossy):
+        row = _build(compute, ctxt, inst)
+    assert lossy.lost == {'networking', 'spawning', None}
+    assert (row.vm_state, row.task_state, row.host) == ('active', None,
+                                                        'cn1')
+    assert not compute.compute_task_api.build_instances.called
+
+
+def test_a_conductor_out_of_reach_reschedules_with_words_and_host(compute):
+    """Regression: when the conductor stayed out of reach during a build
+    the fault said only "MessagingTimeout"; the build is rescheduled and
+    the reason says what happened and on which host."""
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1')
+    lossy = _lossy_save(fail_before=('spawning',))
+    with mock.patch.object(objects.Instance, 'save', lossy):
+        _build(compute, ctxt, inst)
+    row = objects.Instance.get_by_uuid(ctxt, inst.uuid)
+    assert (row.vm_state, row.task_state, row.host) == (
+        'building', 'scheduling', None)
+    reason = compute.compute_task_api.build_instances.call_args.kwargs[
+        'filter_properties']['retry']['exc_reason']
+    assert reason.startswith('novalite-compute on cn1 got no answer in '
+                             'time from novalite-conductor')
+    assert 'MessagingTimeout' not in reason
+    assert not compute.driver.instance_exists(row)
+
+
+def test_messaging_timeout_fault_is_in_words_with_the_host(compute):
+    """Regression: an instance fault recorded for a MessagingTimeout had
+    the bare class name as its message."""
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1')
+    compute_utils.add_instance_fault_from_exc(
+        ctxt, inst, messaging.MessagingTimeout('Timed out waiting'),
+        host='cn1')
+    fault = fakes.faults(ctxt, inst.uuid)
+    assert fault.message.startswith('novalite-compute on cn1 got no answer')
+    assert 'may be tried again' in fault.message
+    assert fault.code == 503 and fault.host == 'cn1'
+
+
+def test_duplicate_build_on_the_same_host_keeps_the_first(compute):
+    """Regression: a build cast twice to one host (a re-drive of a build
+    thought lost) was built a second time; its refused save undid the
+    first build's fixed IP and claim while the server stayed ACTIVE."""
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1')
+    first = _build(compute, ctxt, inst)
+    assert first.vm_state == 'active'
+    again = objects.Instance.get_by_uuid(ctxt, inst.uuid)
+    again.task_state = 'scheduling'  # as the re-driven cast carried it
+    again.vm_state = 'building'
+    again.obj_reset_changes()
+    row = _build(compute, ctxt, again)
+    assert (row.vm_state, row.task_state) == ('active', None)
+    assert row.network_info == first.network_info
+    [vif] = jsonutils.loads(row.network_info)
+    assert objects.FixedIP.get_by_address(
+        ctxt, vif['address']).instance_uuid == inst.uuid
+    node = fakes.node(compute.rt)
+    assert (node.vcpus_used, node.memory_mb_used) == (1, 512)
+    assert compute.driver.instance_exists(row)
+    assert fakes.events(ctxt, inst.uuid) == [
+        ('create', 'compute_build_and_run_instance', 'Success')]

@@ -1,8 +1,10 @@
 """compute/recovery.py: init_host after a restart, power sync, timeouts."""
 
 import datetime
+import time
 from unittest import mock
 
+from novalite.compute import build
 from novalite.compute import manager as compute_manager
 from novalite.compute import power_state as ps
 from novalite.compute import recovery
@@ -48,7 +50,8 @@ def test_restart_settles_every_transient_state(compute):
     mgr = _restart(compute)
 
     expect = {
-        building: ('error', None), scheduling: ('error', None),
+        building: ('building', 'scheduling'),
+        scheduling: ('building', 'scheduling'),
         active: ('active', None), stopping: ('stopped', None),
         starting: ('active', None), rebooting: ('active', None),
         pausing: ('paused', None), resuming: ('active', None),
@@ -57,18 +60,26 @@ def test_restart_settles_every_transient_state(compute):
     for inst, states in expect.items():
         row = _row(ctxt, inst.uuid)
         assert (row.vm_state, row.task_state) == states, inst.task_state
+    # Interrupted builds go back to the conductor (a reschedule), not to
+    # ERROR; they left this host.
+    handed = {c.args[1].uuid: c.kwargs
+              for c in mgr.compute_task_api.resume_build.call_args_list}
+    assert set(handed) == {building.uuid, scheduling.uuid}
     for inst in (building, scheduling):
-        assert 'restarted during the build' in fakes.faults(
-            ctxt, inst.uuid).message
+        assert _row(ctxt, inst.uuid).host is None
+        assert handed[inst.uuid]['failed_host'] == 'cn1'
+        assert 'novalite-compute on cn1 restarted during the build' == \
+            handed[inst.uuid]['reason']
+        assert fakes.faults(ctxt, inst.uuid) is None
     assert _row(ctxt, paused.uuid).power_state == ps.PAUSED
     assert mgr.driver.get_info(paused).state == ps.PAUSED
     assert mgr.driver.get_info(stopping).state == ps.SHUTDOWN
     deleted = objects.InstanceList.get_by_filters(
         ctxt, {'uuid': [deleting.uuid]})
     assert deleted.objects == []
-    # Usage counts the settled instances (building ones too: they are in
-    # ERROR on this host until deleted).
-    assert set(mgr.rt.tracked) == {i.uuid for i in expect}
+    # Usage counts the settled instances, not the builds handed back.
+    assert set(mgr.rt.tracked) == {i.uuid for i in expect} - {
+        building.uuid, scheduling.uuid}
 
 
 def test_restart_with_a_real_hypervisor_missing_the_guest(compute):
@@ -121,7 +132,11 @@ def test_build_timeout_fails_old_builds(compute, flags):
     assert _row(ctxt, young.uuid).vm_state == 'building'
 
 
-def test_builds_assigned_here_but_never_received_are_failed(compute, flags):
+def test_builds_never_received_are_handed_back_not_failed(compute, flags):
+    """Regression: builds whose cast a broker restart lost sat in
+    scheduling until this check put them in ERROR ("the build request
+    never reached novalite-compute"); they are sent back to the conductor
+    for a reschedule without this host."""
     flags(instance_build_timeout=0)
     ctxt = fakes.ctxt()
     lost = fakes.instance(ctxt, host='cn1', action=None)
@@ -130,9 +145,55 @@ def test_builds_assigned_here_but_never_received_are_failed(compute, flags):
     with mock.patch('oslo_utils.timeutils.is_older_than',
                     return_value=True):
         recovery.check_build_timeouts(compute, ctxt)
-    assert _row(ctxt, lost.uuid).vm_state == 'error'
-    assert 'never reached' in fakes.faults(ctxt, lost.uuid).message
-    assert _row(ctxt, received.uuid).vm_state == 'building'
+    row = _row(ctxt, lost.uuid)
+    assert (row.vm_state, row.task_state, row.host) == (
+        'building', 'scheduling', None)
+    assert fakes.faults(ctxt, lost.uuid) is None
+    [call] = compute.compute_task_api.resume_build.call_args_list
+    assert call.args[1].uuid == lost.uuid
+    assert call.kwargs == {
+        'failed_host': 'cn1',
+        'reason': 'the build request never reached novalite-compute on cn1'}
+    assert _row(ctxt, received.uuid).host == 'cn1'
+
+
+def test_a_stalled_build_is_handed_back(compute, flags):
+    """A build stopped half way (it could not even reschedule itself
+    while the conductor was unreachable) is handed back once old, its
+    fixed IP freed."""
+    flags(instance_build_timeout=0)
+    ctxt = fakes.ctxt()
+    stalled = fakes.instance(ctxt, host='cn1', action=None,
+                             task_state='spawning')
+    compute.network_api.allocate_for_instance(ctxt, stalled, 'cn1')
+    time.sleep(0.01)
+    young = fakes.instance(ctxt, host='cn1', action=None,
+                           task_state='spawning')
+    # Only the first is old enough.
+    with mock.patch('oslo_utils.timeutils.is_older_than',
+                    side_effect=lambda t, age: t < young.created_at):
+        recovery.check_build_timeouts(compute, ctxt)
+    row = _row(ctxt, stalled.uuid)
+    assert (row.task_state, row.host) == ('scheduling', None)
+    assert objects.FixedIPList.get_by_instance_uuid(
+        ctxt, stalled.uuid).objects == []
+    [call] = compute.compute_task_api.resume_build.call_args_list
+    assert 'stopped while spawning' in call.kwargs['reason']
+    assert _row(ctxt, young.uuid).task_state == 'spawning'
+
+
+def test_hand_back_loses_to_a_build_accepted_meanwhile(compute):
+    """The hand-back's save is guarded by the state the build was found
+    in: a build that got going meanwhile is left alone, so it never runs
+    here and elsewhere at once."""
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, host='cn1', action=None)
+    accepted = objects.Instance.get_by_uuid(ctxt, inst.uuid)
+    accepted.task_state = 'networking'
+    accepted.save(expected_task_state=['scheduling'])
+    assert not build.hand_back(compute, ctxt, inst, 'lost')
+    assert _row(ctxt, inst.uuid).host == 'cn1'
+    assert not compute.compute_task_api.resume_build.called
 
 
 def test_image_cache_pass_hands_this_hosts_instances_to_the_driver(compute):

@@ -240,3 +240,100 @@ def test_quota_recheck_failing_puts_the_request_in_error(conductor, flags):
     flags(group='quota', recheck_quota=False)
     c = fakes.instance(ctxt, action=None)
     assert conductor.accept_request(ctxt, [c])
+
+
+def _tried_on(ctxt, inst, host):
+    """The events a first attempt on ``host`` leaves in the create
+    action: the conductor's scheduling pass and the compute's build."""
+    objects.InstanceActionEvent.event_start(ctxt, inst.uuid, build.EVENT)
+    objects.InstanceActionEvent.event_start(ctxt, inst.uuid,
+                                            build.COMPUTE_EVENT, host=host)
+
+
+def test_build_interrupted_by_a_compute_crash_is_rescheduled(conductor):
+    """Regression: a compute killed mid-build put the build in ERROR
+    ("... restarted during the build"); handed back, it is scheduled again
+    on another host, counting the attempt made and excluding the hosts
+    tried, and its events land in the user's create action."""
+    ctxt = fakes.ctxt(request_id='req-create')
+    inst = fakes.instance(ctxt)
+    _tried_on(ctxt, inst, 'cn1')
+    conductor.scheduler_client.select_destinations.return_value = [
+        [_sel('cn2')]]
+    restart_ctxt = fakes.ctxt(request_id='req-restart')
+    conductor.redrive_build(restart_ctxt, inst, failed_host='cn1',
+                            reason='novalite-compute on cn1 restarted '
+                                   'during the build')
+    spec = conductor.scheduler_client.select_destinations.call_args.args[1]
+    assert spec.retry_hosts == ['cn1'] and spec.num_attempts == 2
+    assert spec.flavor.vcpus == 1
+    cast = conductor.compute_rpcapi.build_and_run_instance.call_args
+    assert cast.args[0].request_id == 'req-create'
+    assert cast.args[2] == 'cn2'
+    assert cast.kwargs['filter_properties']['retry']['hosts'] == [
+        ['cn1', 'cn1'], ['cn2', 'cn2']]
+    assert _row(ctxt, inst.uuid).host == 'cn2'
+    assert [e[1] for e in fakes.events(ctxt, inst.uuid)].count(
+        build.EVENT) == 2
+
+
+def test_interrupted_build_with_attempts_spent_is_error_naming_why(
+        conductor):
+    ctxt = fakes.ctxt(request_id='req-create')
+    inst = fakes.instance(ctxt)
+    for host in ('cn1', 'cn2', 'cn3'):
+        _tried_on(ctxt, inst, host)
+    conductor.redrive_build(ctxt, inst, failed_host='cn3',
+                            reason='novalite-compute on cn3 restarted '
+                                   'during the build')
+    row = _row(ctxt, inst.uuid)
+    assert (row.vm_state, row.task_state) == ('error', None)
+    fault = fakes.faults(ctxt, inst.uuid)
+    assert fault.message.startswith('No valid host was found. Exceeded max '
+                                    'scheduling attempts 3')
+    assert fault.message.endswith('Last exception: novalite-compute on cn3 '
+                                  'restarted during the build')
+    assert not conductor.scheduler_client.select_destinations.called
+
+
+def test_interrupted_build_without_rescheduling_is_error_naming_why(
+        conductor, flags):
+    flags(group='scheduler', max_attempts=1)
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt)
+    conductor.redrive_build(ctxt, inst, failed_host='cn1',
+                            reason='novalite-compute on cn1 restarted '
+                                   'during the build')
+    assert _row(ctxt, inst.uuid).vm_state == 'error'
+    assert fakes.faults(ctxt, inst.uuid).message == (
+        'Build of instance %s aborted: novalite-compute on cn1 restarted '
+        'during the build' % inst.uuid)
+
+
+def test_a_build_whose_request_never_arrived_gets_a_create_action(
+        conductor):
+    """A build whose api cast was lost has no create action yet: one is
+    started so that its events (and any failure) are shown to the user."""
+    ctxt = fakes.ctxt()
+    inst = fakes.instance(ctxt, action=None)
+    conductor.scheduler_client.select_destinations.return_value = [
+        [_sel('cn1')]]
+    conductor.redrive_build(fakes.ctxt(), inst)
+    assert fakes.events(ctxt, inst.uuid) == [
+        ('create', build.EVENT, 'Success')]
+    assert _row(ctxt, inst.uuid).host == 'cn1'
+
+
+def test_a_failed_cast_does_not_stop_the_rest_of_the_request(conductor):
+    """A cast refused by the broker leaves that build assigned (its
+    compute hands it back); the other builds of the request go on."""
+    ctxt = fakes.ctxt()
+    a, b = fakes.instance(ctxt), fakes.instance(ctxt)
+    conductor.scheduler_client.select_destinations.return_value = [
+        [_sel('cn1')], [_sel('cn2')]]
+    conductor.compute_rpcapi.build_and_run_instance.side_effect = [
+        messaging.MessageDeliveryFailure('broker away'), None]
+    conductor.build_instances(ctxt, [a, b], {}, _spec())
+    assert conductor.compute_rpcapi.build_and_run_instance.call_count == 2
+    assert (_row(ctxt, a.uuid).host, _row(ctxt, b.uuid).host) == (
+        'cn1', 'cn2')

@@ -215,3 +215,51 @@ def test_create_with_a_uuid_taken_makes_no_second_instance(db, ctxt):
     assert made['uuid'] in info.value.format_message()
     assert [r['display_name'] for r in instances.instance_get_all_by_filters(
         ctxt, {'uuid': made['uuid']})] == ['vm']
+
+
+def test_one_taker_of_a_lost_build(db, ctxt):
+    """Regression: every conductor worker's lost-build check found the
+    same builds and scheduled each once per worker."""
+    now = datetime.datetime.utcnow()
+    inst = _make(ctxt, created_at=now - datetime.timedelta(seconds=60))
+    cutoff = now - datetime.timedelta(seconds=30)
+    assert instances.instance_take_over_build(ctxt, inst['uuid'], cutoff)
+    # Touched now: not older than the cutoff any more.
+    assert not instances.instance_take_over_build(ctxt, inst['uuid'],
+                                                  cutoff)
+    recent = _make(ctxt)
+    assert not instances.instance_take_over_build(ctxt, recent['uuid'],
+                                                  cutoff)
+
+
+def test_a_build_with_a_host_is_not_taken_over(db, ctxt):
+    later = datetime.datetime.utcnow() + datetime.timedelta(seconds=5)
+    for values in ({'host': 'cn1'}, {'task_state': 'networking'},
+                   {'vm_state': 'error', 'task_state': None}):
+        inst = _make(ctxt, **values)
+        assert not instances.instance_take_over_build(ctxt, inst['uuid'],
+                                                      later)
+
+
+def test_a_value_too_long_for_its_column_is_a_400(db, ctxt):
+    """On MySQL a 3000-character user id was error 1406 and a 500; the
+    database's refusal of a value is the input's fault."""
+    import sqlalchemy as sa
+    from novalite.db import api
+
+    class Orig(Exception):
+        pass
+    with pytest.raises(exception.DBValueRefused) as err:
+        with api.writer():
+            raise sa.exc.DataError('INSERT', {}, Orig(
+                1406, "Data too long for column 'user_id' at row 1"))
+    assert err.value.code == 400
+    assert 'too long' in err.value.format_message()
+    with pytest.raises(exception.DBValueRefused):
+        with api.reader():
+            raise sa.exc.OperationalError('SELECT', {}, Orig(
+                1139, "Got error 'repetition-operator' from regexp"))
+    with pytest.raises(sa.exc.OperationalError):
+        with api.reader():
+            raise sa.exc.OperationalError('SELECT', {}, Orig(
+                2013, 'Lost connection'))
