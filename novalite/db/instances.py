@@ -63,18 +63,59 @@ def instance_get(context, instance_id, with_fault=False):
         return _with_faults(session, [values])[0] if with_fault else values
 
 
+# Columns a create delivered again may differ in: what the database or
+# the insert itself fills in.
+_STAMPS = ('id', 'created_at', 'updated_at', 'deleted_at', 'deleted')
+
+
 @api.retry_lost_race
 def instance_create(context, values):
-    """:raises: InstanceExists when ``values`` name a uuid taken already
-    (a create delivered twice, e.g. again after a conductor died before
-    acknowledging it, must not make a second instance)."""
+    """Insert an instance; a create delivered again is answered with the
+    row the first delivery made.
+
+    The api picks the uuid, so a second row with it can only be the same
+    request sent again (its reply lost to a broker restart, or the
+    conductor killed before acknowledging it): when the row holds the very
+    values given, it is returned and nothing is written.
+
+    :raises: InstanceExists when ``values`` name a uuid taken by an
+        instance with other values.
+    """
     values = api.naive_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
     try:
         with api.writer() as session:
             return api.insert_row(session, I, values)
     except exception.DBDuplicateEntry:
-        raise exception.InstanceExists(instance_uuid=values['uuid'])
+        made = _made_by(context, values)
+        if made is None:
+            raise exception.InstanceExists(instance_uuid=values['uuid'])
+        return made
+
+
+def _made_by(context, values):
+    """The live row of ``values['uuid']`` when it holds ``values`` and
+    nothing else (the same create, delivered before), else None."""
+    with api.reader() as session:
+        row = session.scalars(sa.select(I).where(
+            I.uuid == values['uuid'], I.deleted == 0)).first()
+        made = api.to_dict(row) if row is not None else None
+    if made is None:
+        return None
+    for column in I.__table__.columns:
+        if column.name in _STAMPS:
+            continue
+        if column.name in values:
+            given = values[column.name]
+        elif column.default is not None and column.default.is_callable:
+            continue    # made by the insert, e.g. a timestamp
+        elif column.default is not None:
+            given = column.default.arg
+        else:
+            given = None
+        if made[column.name] != given:
+            return None
+    return made
 
 
 def _expected_list(expected):

@@ -188,9 +188,26 @@ IDEMPOTENT_READS = {
 }
 
 
+# Remotable writes that may be sent again all the same: a second delivery
+# is answered with what the first one wrote (Instance.create: the api picks
+# the uuid, and the conductor answers a create it already made with that
+# row).
+RESENDABLE_WRITES = {
+    'Instance': ('create',),
+}
+
+
 def is_idempotent_read(objname, objmethod):
     """True when ``objname.objmethod`` is in :data:`IDEMPOTENT_READS`."""
     return objmethod in IDEMPOTENT_READS.get(objname, ())
+
+
+def is_resendable(objname, objmethod):
+    """True when a caller may send ``objname.objmethod`` again after it got
+    no answer: a listed read, or a listed write whose second delivery
+    changes nothing."""
+    return is_idempotent_read(objname, objmethod) or \
+        objmethod in RESENDABLE_WRITES.get(objname, ())
 
 
 class DeadlineIndirection:
@@ -198,8 +215,9 @@ class DeadlineIndirection:
 
     Every call made for a request ends by the request's deadline
     (``request_deadline`` seconds after its context's timestamp). An
-    idempotent read that gets no answer (the broker restarting, the
-    conductor worker holding it killed) is sent again, each attempt
+    idempotent read, or a write listed as resendable, that gets no answer
+    (the broker restarting, the conductor worker holding it killed) is
+    sent again, each attempt
     waiting at most a third of the deadline, until one is answered or the
     deadline passes; any other call is sent once. What is still
     unanswered then raises ConductorUnavailable with ``retry_after``.
@@ -262,8 +280,7 @@ class DeadlineIndirection:
         from novalite import rpc
 
         deadline = self.deadline(context)
-        retried = objmethod is None or is_idempotent_read(objname,
-                                                          objmethod)
+        retried = objmethod is None or is_resendable(objname, objmethod)
         attempt_timeout = self.request_deadline / 3.0 if retried else None
         what = '%s.%s' % (objname, objmethod or 'obj_backport')
         attempts = 0
@@ -279,7 +296,7 @@ class DeadlineIndirection:
                     continue
                 LOG.warning('novalite-conductor unreachable: %s got no '
                             'answer (%d attempt(s), %s): %s', what,
-                            attempts, 'read' if retried else 'not retried',
+                            attempts, 'resent' if retried else 'not resent',
                             exc)
                 raise exception.ConductorUnavailable(
                     retry_after=self.retry_after) from exc

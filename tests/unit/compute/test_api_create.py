@@ -18,8 +18,8 @@ def api(local_objects):
 
 
 def test_the_api_chooses_each_instance_uuid(api, local_objects):
-    """The uuids are the api's (as in Nova), so a create the conductor
-    gets a second time is refused instead of making another instance."""
+    """The uuids are the api's (as in Nova), so a create of other values
+    with a uuid taken is refused instead of making another instance."""
     ctxt = fakes.ctxt()
     create = local_objects.Instance.create
     sent = []
@@ -45,3 +45,26 @@ def test_the_api_chooses_each_instance_uuid(api, local_objects):
     cast = api.compute_task_api.build_instances.call_args
     assert [i.uuid for i in cast.kwargs['instances']] == \
         [i.uuid for i in made]
+
+
+def test_a_create_the_conductor_gets_twice_makes_one_instance(
+        api, local_objects):
+    """What the api writes for a server, delivered a second time (its
+    reply lost to a broker restart, so the api sent it again), is answered
+    with the first row: one instance, the same id."""
+    ctxt = fakes.ctxt()
+    create = local_objects.Instance.create
+    first_ids = []
+
+    def twice(instance):
+        copy = instance.obj_clone()
+        create(copy)
+        first_ids.append(copy.id)
+        return create(instance)
+    with mock.patch.object(local_objects.Instance, 'create', twice):
+        made, _reservation = api.create(
+            ctxt, fakes.flavor(), 'img', name='vm', min_count=2,
+            max_count=2, metadata={'k': 'v'})
+    assert [i.id for i in made] == first_ids
+    listed = local_objects.InstanceList.get_by_filters(ctxt, {})
+    assert sorted(i.uuid for i in listed) == sorted(i.uuid for i in made)

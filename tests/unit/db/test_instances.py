@@ -217,6 +217,22 @@ def test_create_with_a_uuid_taken_makes_no_second_instance(db, ctxt):
         ctxt, {'uuid': made['uuid']})] == ['vm']
 
 
+def test_a_create_delivered_again_is_answered_with_the_first_row(db, ctxt):
+    """Regression: a create whose reply was lost is sent again by the api;
+    the second delivery returns the row the first made, and writes
+    nothing."""
+    made = _make(ctxt, uuid='5b2f0a4e-3a51-4d3c-9d5e-6f1a2b3c4d5e',
+                 reservation_id='r-1', launch_index=0)
+    again = _make(ctxt, uuid=made['uuid'], reservation_id='r-1',
+                  launch_index=0)
+    assert again['id'] == made['id']
+    assert len(instances.instance_get_all_by_filters(
+        ctxt, {'uuid': made['uuid']})) == 1
+    instances.instance_destroy(ctxt, made['uuid'])
+    with pytest.raises(exception.InstanceExists):
+        _make(ctxt, uuid=made['uuid'], reservation_id='r-1', launch_index=0)
+
+
 def test_one_taker_of_a_lost_build(db, ctxt):
     """Regression: every conductor worker's lost-build check found the
     same builds and scheduled each once per worker."""

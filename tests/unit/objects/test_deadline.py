@@ -102,6 +102,28 @@ def test_a_write_that_got_no_answer_is_not_sent_again(indirection):
     assert 'novalite-conductor did not answer' in info.value.format_message()
 
 
+def test_every_listed_resendable_write_is_a_remotable_method():
+    classes = base.NovaliteObjectRegistry.obj_classes()
+    for objname, methods in base.RESENDABLE_WRITES.items():
+        for name in methods:
+            method = getattr(classes[objname][0], name, None)
+            assert getattr(method, 'remotable', False), (objname, name)
+
+
+def test_an_instance_create_that_got_no_answer_is_sent_again(indirection):
+    """Regression: a POST /servers whose Instance.create lost its reply in
+    a broker restart answered 503; the create is sent again (the
+    conductor answers a second delivery with the row of the first)."""
+    conductor = FlakyConductor([messaging.MessagingTimeout('no reply')],
+                               answer=({'id': 7}, None))
+    indirection(conductor)
+    inst = objects.Instance(_ctxt(), uuid='8f0ec3d9-a7e1-4c53-b2b4-'
+                                          '9d7cb0d4f4a1', task_state=None)
+    inst.create()
+    assert conductor.calls == ['create', 'create']
+    assert inst.id == 7
+
+
 def test_a_read_gives_up_at_the_request_deadline(indirection):
     conductor = FlakyConductor([messaging.MessagingTimeout('no reply')] * 1000)
     indirection(conductor, deadline=1.0)
