@@ -462,3 +462,23 @@ def import_image(cloud, directory):
                        '--disk-format', 'raw', check=True).stdout
     return [line.split('|')[2].strip() for line in out.splitlines()
             if line.startswith('| id ')][0]
+
+
+def create_flavor(api, flavorid, ram, name='tiny'):
+    """``POST /flavors`` a one-vCPU, one-GB-disk flavor through ``api``
+    (an :class:`Api` of an admin); returns its id."""
+    resp = api('POST', '/flavors', {'flavor': {
+        'name': name, 'vcpus': 1, 'ram': ram, 'disk': 1, 'id': flavorid}})
+    assert resp.status_code == 200, resp.text
+    return flavorid
+
+
+def wait_nothing_held(cloud, timeout=30):
+    """Wait until every compute node shows no vCPU used, then check that
+    no fixed IP is left allocated (what deleted servers held is free)."""
+    cloud_mod.wait_for(
+        lambda: all(n['vcpus_used'] == 0
+                    for n in compute_nodes(cloud).values()), timeout,
+        message='every node empty')
+    assert cloud.sql('SELECT COUNT(*) AS n FROM fixed_ips '
+                     'WHERE allocated = 1')[0]['n'] == 0

@@ -120,12 +120,7 @@ def test_delete_everything_after_the_crashes(env):
     for uuid in everything:
         client.delete(uuid)
     bc.wait_for_gone(cloud, everything, timeout=120)
-    assert cloud.sql('SELECT COUNT(*) AS n FROM fixed_ips '
-                     'WHERE allocated = 1')[0]['n'] == 0
-    bc.cloud_mod.wait_for(
-        lambda: all(n['vcpus_used'] == 0
-                    for n in bc.compute_nodes(cloud).values()), 30,
-        message='every node empty')
+    bc.wait_nothing_held(cloud)
 
 
 def test_restarted_compute_finishes_interrupted_work(env):

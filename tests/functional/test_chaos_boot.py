@@ -68,10 +68,7 @@ def _start(factory, conf, image_dir, computes=None):
     bc.start_api(cloud)
     image = bc.import_image(cloud, image_dir)
     api = bc.Api(cloud)
-    resp = api('POST', '/flavors', {'flavor': {
-        'name': 'tiny', 'vcpus': 1, 'ram': 512, 'disk': 1, 'id': '701'}})
-    assert resp.status_code == 200, resp.text
-    return cloud, api, image, '701'
+    return cloud, api, image, bc.create_flavor(api, '701', 512)
 
 
 def _named(cloud, prefix):
@@ -384,12 +381,7 @@ class TestChaosBurst:
         cloud, api = chaos['cloud'], chaos['api']
         bad = _delete_all(cloud, api, 'chaos-')
         assert not bad, 'DELETE did not answer 204: %s' % bad
-        assert cloud.sql('SELECT COUNT(*) AS n FROM fixed_ips '
-                         'WHERE allocated = 1')[0]['n'] == 0
-        bc.cloud_mod.wait_for(
-            lambda: all(n['vcpus_used'] == 0
-                        for n in bc.compute_nodes(cloud).values()), 30,
-            message='every node empty')
+        bc.wait_nothing_held(cloud)
 
 
 # -- one compute killed in the middle of its builds -----------------------------

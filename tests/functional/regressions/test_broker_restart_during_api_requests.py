@@ -24,9 +24,7 @@ def test_requests_during_a_broker_restart_complete(rabbit_node,
         bc.start_api(cloud)
         image = bc.import_image(cloud, tmp_path)
         admin = bc.Api(cloud)
-        resp = admin('POST', '/flavors', {'flavor': {
-            'name': 'tiny', 'vcpus': 1, 'ram': 64, 'disk': 1, 'id': '601'}})
-        assert resp.status_code == 200, resp.text
+        bc.create_flavor(admin, '601', 64)
 
         requests = [('GET', '/flavors', None),
                     ('GET', '/flavors/601', None),
