@@ -149,12 +149,16 @@ def test_ec2_tree_by_source_address(cloud, server):
         '1.0'
 
 
+def unheld_address(server):
+    """An address of the pool that no server holds (the one server's own
+    is picked at random from the pool)."""
+    return '127.0.5.14' if server.ip != '127.0.5.14' else '127.0.5.13'
+
+
 def test_unknown_requester_and_path_are_404(cloud, server):
     assert get(cloud, '/openstack/latest/meta_data.json')[0] == 404
-    # An address of the range that no server holds (the server's own is
-    # picked at random from the pool).
-    free = '127.0.5.14' if server.ip != '127.0.5.14' else '127.0.5.13'
-    assert get(cloud, '/latest/meta-data/', source=free)[0] == 404
+    assert get(cloud, '/latest/meta-data/',
+               source=unheld_address(server))[0] == 404
     assert get(cloud, '/openstack/latest/nothing.json',
                source=server.ip)[0] == 404
 
@@ -184,7 +188,7 @@ def test_signed_instance_id_path(cloud, server):
 def test_password_posted_once_and_kept(cloud, server):
     path = '/openstack/latest/password'
     assert get(cloud, path, source=server.ip)[:3:2] == (200, b'')
-    assert get(cloud, path, source='127.0.5.14', method='POST',
+    assert get(cloud, path, source=unheld_address(server), method='POST',
                body=b'nope')[0] == 404
     assert get(cloud, path, source=server.ip, method='POST',
                body=b'x' * 300)[0] == 400
