@@ -336,23 +336,26 @@ def test_burst_past_capacity_stops_at_the_ratio(flags):
         _select(sched, fakes.spec(memory_mb=1024))
 
 
-def test_ten_thousand_hosts_one_instance_under_50ms(flags):
-    import time
+def test_ten_thousand_hosts_one_instance_lands_on_the_most_free_ram():
+    """Among 10,000 hosts the one with the most free RAM is chosen and the
+    alternates follow in free-RAM order, on a fresh and on a warm snapshot
+    (how fast: tools/bench_scheduler.py)."""
     hosts = ['cn%05d' % i for i in range(10000)]
+    used = {h: 512 + (i * 37) % 30000 for i, h in enumerate(hosts)}
     source = fakes.Source(
         [fakes.compute_node(h, node_id=i + 1, memory_mb=65536, vcpus=32,
-                            local_gb=1000, memory_mb_used=(i * 37) % 30000,
+                            local_gb=1000, memory_mb_used=used[h],
                             supported_instances=[['x86_64', 'qemu', 'hvm']])
          for i, h in enumerate(hosts)],
         [fakes.service(h) for h in hosts])
     sched = _scheduler(source)
     spec = fakes.spec(memory_mb=2048, vcpus=2, root_gb=20,
                       image_properties={'architecture': 'x86_64'})
-    _select(sched, spec)   # fetch + build the snapshot
-    times = []
-    for _ in range(20):
-        start = time.perf_counter()
-        _select(sched, spec)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    assert times[len(times) // 2] < 0.050, times
+    by_free_ram = sorted(hosts, key=lambda h: (used[h], h))
+    first = _select(sched, spec)    # fetch + build the snapshot
+    assert [s.service_host for s in first[0]] == by_free_ram[:3]
+    # The warm snapshot holds the first claim: 2048 MiB less on the first
+    # host puts the runner-up (less than that more used before) ahead.
+    assert used[by_free_ram[1]] - used[by_free_ram[0]] < 2048
+    second = _select(sched, spec)
+    assert second[0][0].service_host == by_free_ram[1]

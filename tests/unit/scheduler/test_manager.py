@@ -1,5 +1,5 @@
-"""The scheduler's RPC client and manager: method, arguments, call (not
-cast), answers that survive the wire format, NoValidHost as expected."""
+"""The scheduler's manager: answers that survive the wire format,
+NoValidHost as an expected exception, the background refresh."""
 
 from unittest import mock
 
@@ -13,31 +13,9 @@ from novalite import rpc
 from novalite.scheduler import filter_scheduler
 from novalite.scheduler import host_manager
 from novalite.scheduler import manager as scheduler_manager
-from novalite.scheduler import rpcapi
 from tests.unit.scheduler import fakes
 
 U1 = '11111111-1111-1111-1111-111111111111'
-
-
-def test_select_destinations_is_a_call_on_topic_scheduler():
-    with mock.patch.object(rpc, 'get_client') as get_client:
-        api = rpcapi.SchedulerAPI()
-    get_client.assert_called_once_with('scheduler', version='1.0')
-    client = get_client.return_value
-    ctxt = nl_context.get_admin_context()
-    spec = fakes.spec()
-    answer = api.select_destinations(ctxt, spec, [U1])
-    cctxt = client.prepare.return_value
-    cctxt.call.assert_called_once_with(
-        ctxt, 'select_destinations', request_spec=spec,
-        instance_uuids=[U1], return_alternates=True)
-    assert answer is cctxt.call.return_value
-    assert not cctxt.cast.called
-
-    api.select_destinations(ctxt, spec, (U1,), return_alternates=False,
-                            timeout=7)
-    client.prepare.assert_called_with(timeout=7)
-    assert cctxt.call.call_args.kwargs['return_alternates'] is False
 
 
 def _manager(flags, sizes=(4096, 2048)):
