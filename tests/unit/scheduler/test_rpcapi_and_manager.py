@@ -9,6 +9,7 @@ import pytest
 from novalite import context as nl_context
 from novalite import exception
 from novalite import objects
+from novalite.objects import base as objects_base
 from novalite import rpc
 from novalite.scheduler import filter_scheduler
 from novalite.scheduler import host_manager
@@ -22,7 +23,10 @@ U1 = '11111111-1111-1111-1111-111111111111'
 def test_select_destinations_is_a_call_on_topic_scheduler():
     with mock.patch.object(rpc, 'get_client') as get_client:
         api = rpcapi.SchedulerAPI()
-    get_client.assert_called_once_with('scheduler', version='1.0')
+    (target,), kwargs = get_client.call_args
+    assert (target.topic, target.version) == ('scheduler', '1.0')
+    assert isinstance(kwargs['serializer'],
+                      objects_base.NovaliteObjectSerializer)
     client = get_client.return_value
     ctxt = nl_context.get_admin_context()
     spec = fakes.spec()
