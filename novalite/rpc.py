@@ -1,9 +1,11 @@
 """oslo.messaging plumbing: transport, serializers, clients and servers.
 
 Every daemon calls :func:`init` once after parsing config. Clients and
-servers built here share one transport and one serializer, which carries the
+servers built here share one transport. Their serializer always carries the
 :class:`~novalite.context.RequestContext` (rebuilt as that class, not a
-dict, on the far side) and versioned objects in both directions.
+dict, on the far side); what the arguments and results are made of is the
+caller's to say: each ``rpcapi.py`` (and the service's server) passes the
+versioned-object serializer, so this module knows nothing of objects.
 
 A caller that must answer someone by a deadline (novalite-api answering a
 user) makes its calls inside :func:`bounded_calls`: each ``call`` then
@@ -18,12 +20,11 @@ import time
 import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_messaging._drivers import amqpdriver
 
 from novalite import conf
 from novalite.conf import service as service_conf
 from novalite import context as nl_context
-from novalite.objects import base as objects_base
+from novalite.tuning import messaging as messaging_tuning
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -68,17 +69,6 @@ class RequestContextSerializer(messaging.Serializer):
         return nl_context.RequestContext.from_dict(context)
 
 
-def set_listener_idle_wait(seconds):
-    """Make RPC listeners created from now on first wait ``seconds`` for the
-    next message (see ``[DEFAULT] rpc_listener_idle_wait``).
-
-    oslo.messaging keeps this in a module constant of its AMQP driver, read
-    when a listener or reply waiter is built and on every idle wake-up; it
-    offers no option for it.
-    """
-    amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MIN = seconds
-
-
 def _listener_idle_wait(conf_obj):
     try:
         return conf_obj.rpc_listener_idle_wait
@@ -90,7 +80,8 @@ def init(conf_obj=None):
     """Create the process-wide transport from ``transport_url``."""
     conf_obj = conf_obj or CONF
     if 'transport' not in _STATE:
-        set_listener_idle_wait(_listener_idle_wait(conf_obj))
+        messaging_tuning.set_listener_idle_wait(
+            _listener_idle_wait(conf_obj))
         _STATE['transport'] = messaging.get_rpc_transport(
             conf_obj, allowed_remote_exmods=ALLOWED_EXMODS)
     return _STATE['transport']
@@ -106,20 +97,19 @@ def cleanup():
         transport.cleanup()
 
 
-def _serializer():
-    return RequestContextSerializer(objects_base.NovaliteObjectSerializer())
+def get_client(target, version_cap=None, serializer=None):
+    """An RPC client for ``target`` (a ``messaging.Target`` with a topic);
+    callers ``prepare(server=host)``.
 
-
-def get_client(topic, version='1.0', version_cap=None, namespace=None):
-    """An RPC client for ``topic``; callers ``prepare(server=host)``.
+    :param serializer: (de)serialises arguments and results, e.g. the
+        versioned-object serializer; the request context is carried
+        either way.
 
     Its calls honour :func:`bounded_calls`.
     """
-    target = messaging.Target(topic=topic, version=version,
-                              namespace=namespace)
-    return messaging.get_rpc_client(init(), target, client_cls=_Client,
-                                    version_cap=version_cap,
-                                    serializer=_serializer())
+    return messaging.get_rpc_client(
+        init(), target, client_cls=_Client, version_cap=version_cap,
+        serializer=RequestContextSerializer(serializer))
 
 
 class _Client(messaging.RPCClient):
@@ -217,11 +207,15 @@ def publish_retries(conf_obj, seconds):
     return max(retries, 1)
 
 
-def get_server(topic, host, endpoints):
-    """An RPC server consuming ``topic`` and ``topic.host`` (and fanout)."""
-    target = messaging.Target(topic=topic, server=host)
+def get_server(target, endpoints, serializer=None):
+    """An RPC server for ``target``: one with a topic and a server consumes
+    ``topic`` and ``topic.server`` (and fanout).
+
+    :param serializer: as for :func:`get_client`.
+    """
     return messaging.get_rpc_server(
-        init(), target, endpoints, serializer=_serializer(),
+        init(), target, endpoints,
+        serializer=RequestContextSerializer(serializer),
         access_policy=messaging.DefaultRPCAccessPolicy)
 
 

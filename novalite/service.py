@@ -91,7 +91,10 @@ class Service(os_service.Service):
         self.service_ref = self._register(ctxt)
         if self.topic:
             endpoints = [self.manager] + self.manager.additional_endpoints
-            self.rpcserver = rpc.get_server(self.topic, self.host, endpoints)
+            target = messaging.Target(topic=self.topic, server=self.host)
+            self.rpcserver = rpc.get_server(
+                target, endpoints,
+                serializer=objects_base.NovaliteObjectSerializer())
             self.rpcserver.start()
         self.manager.post_start_hook()
         self.tg.add_timer(self.report_interval, self.report_state,

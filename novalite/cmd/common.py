@@ -10,7 +10,9 @@ import sys
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from novalite.conductor import rpcapi as conductor_rpcapi
 from novalite import config
+from novalite import db as db_guard
 from novalite import exception
 from novalite import objects
 from novalite import rpc
@@ -46,13 +48,27 @@ def setup(binary, argv=None, db_check=None, prepare=None):
     if db_check is not None:
         db_check()
     elif binary in _ANSWERS_USERS:
-        obj_base.use_conductor(
-            binary, request_deadline=CONF.api.request_deadline,
-            retry_after=CONF.api.unavailable_retry_after)
+        use_conductor(binary, request_deadline=CONF.api.request_deadline,
+                      retry_after=CONF.api.unavailable_retry_after)
     else:
-        obj_base.use_conductor(binary)
+        use_conductor(binary)
     for check in _PREFLIGHT.get(binary, ()):
         check()
+
+
+def use_conductor(binary, request_deadline=None, retry_after=None):
+    """Route remotable object calls through the conductor and forbid DB
+    access: what every daemon but the conductor (and novalite-all and
+    novalite-manage, which run them locally) does at start-up.
+
+    :param request_deadline: seconds a request may wait on the conductor
+        (novalite-api); see
+        :func:`~novalite.conductor.rpcapi.object_indirection`.
+    :param retry_after: what a 503 tells the client to wait, in seconds.
+    """
+    db_guard.block_access(binary)
+    obj_base.NovaliteObject.indirection_api = \
+        conductor_rpcapi.object_indirection(request_deadline, retry_after)
 
 
 def check_option_values(conf_obj=None):

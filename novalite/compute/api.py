@@ -21,7 +21,7 @@ from novalite.compute import power_state
 from novalite.compute import rpcapi as compute_rpcapi
 from novalite.compute import task_states
 from novalite.compute import vm_states
-from novalite.conductor import api as conductor_api
+from novalite.conductor import rpcapi as conductor_rpcapi
 from novalite import conf
 from novalite import exception
 from novalite import objects
@@ -120,7 +120,7 @@ class API:
 
     def __init__(self):
         self.compute_rpcapi = compute_rpcapi.ComputeAPI()
-        self.compute_task_api = conductor_api.ComputeTaskAPI()
+        self.compute_task_api = conductor_rpcapi.ComputeTaskAPI()
         self._consoleauth = None
 
     @property

@@ -23,7 +23,7 @@ from novalite.compute import power_state
 from novalite.compute import recovery
 from novalite.compute import resource_tracker
 from novalite.compute import terminate
-from novalite.conductor import api as conductor_api
+from novalite.conductor import rpcapi as conductor_rpcapi
 from novalite import conf
 from novalite import context as nl_context
 from novalite import exception
@@ -57,7 +57,7 @@ class ComputeManager(manager.Manager):
         self.driver = virt_driver.load_compute_driver()
         self.rt = resource_tracker.ResourceTracker(self.host, self.driver)
         self.network_api = network_api.API()
-        self.compute_task_api = conductor_api.ComputeTaskAPI()
+        self.compute_task_api = conductor_rpcapi.ComputeTaskAPI()
         consoleauth = importutils.try_import('novalite.consoleauth.rpcapi')
         self.consoleauth_api = (consoleauth.ConsoleAuthAPI()
                                 if consoleauth else None)

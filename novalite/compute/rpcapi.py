@@ -5,6 +5,9 @@ instance to a task state and answers 202; reads the caller needs
 (console info, console output, port validation) are calls.
 """
 
+import oslo_messaging as messaging
+
+from novalite.objects import base as objects_base
 from novalite import rpc
 
 TOPIC = 'compute'
@@ -14,7 +17,9 @@ class ComputeAPI:
     """RPC client to novalite-compute, version 1.0."""
 
     def __init__(self):
-        self.client = rpc.get_client(TOPIC, version='1.0')
+        target = messaging.Target(topic=TOPIC, version='1.0')
+        self.client = rpc.get_client(
+            target, serializer=objects_base.NovaliteObjectSerializer())
 
     def _cctxt(self, host, **kwargs):
         return self.client.prepare(server=host, **kwargs)

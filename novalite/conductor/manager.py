@@ -5,9 +5,6 @@ the database. Build orchestration lives in ``ComputeTaskManager`` (namespace
 ``compute_task``) and the flow modules beside it.
 """
 
-import copy
-import datetime
-
 import oslo_messaging as messaging
 from oslo_log import log as logging
 from oslo_service import periodic_task
@@ -17,6 +14,7 @@ from novalite import conf
 from novalite import exception
 from novalite import manager
 from novalite.objects import base as obj_base
+from novalite.tuning import versionedobjects as tuning_ovo
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -61,14 +59,15 @@ class ConductorManager(manager.Manager):
         :returns: ``(updates, result)`` where ``updates`` holds every field
             the call changed plus ``obj_what_changed``.
         """
-        before = _snapshot(objinst)
+        before = tuning_ovo.snapshot(objinst)
         result = getattr(objinst, objmethod)(*args, **kwargs)
         updates = {}
         for name, field in objinst.fields.items():
             if not objinst.obj_attr_is_set(name):
                 continue
             value = getattr(objinst, name)
-            if name not in before or _changed(before[name], value):
+            if name not in before or \
+                    tuning_ovo.changed(before[name], value):
                 updates[name] = field.to_primitive(objinst, name, value)
         updates['obj_what_changed'] = objinst.obj_what_changed()
         return updates, result
@@ -86,38 +85,3 @@ def lost_build_spacing():
     if not timeout:
         return 3600
     return min(10, max(2, timeout // 5))
-
-
-_IMMUTABLE = (str, int, float, bool, type(None), datetime.datetime)
-
-
-def _snapshot(obj):
-    """The set fields of ``obj`` before a method runs, cheaply.
-
-    Immutable values are kept as they are and containers copied; nested
-    objects are kept by reference (a method that replaces one is seen by
-    identity, one that changes it in place by its changed fields). A full
-    ``obj_clone`` deep-copies every field and was a large share of each
-    call's cost.
-    """
-    snap = {}
-    for name in obj.fields:
-        if obj.obj_attr_is_set(name):
-            value = getattr(obj, name)
-            if isinstance(value, dict):
-                # ovo's coerced containers keep a reference to their
-                # object: copying one as it is copies the whole object.
-                value = copy.deepcopy(dict(value))
-            elif isinstance(value, list):
-                value = copy.deepcopy(list(value))
-            elif not isinstance(value, (_IMMUTABLE,
-                                        obj_base.NovaliteObject)):
-                value = copy.deepcopy(value)
-            snap[name] = value
-    return snap
-
-
-def _changed(before, after):
-    if isinstance(after, obj_base.NovaliteObject):
-        return after is not before or bool(after.obj_what_changed())
-    return before != after

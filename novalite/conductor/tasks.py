@@ -12,6 +12,7 @@ from oslo_utils import timeutils
 
 from novalite.compute import rpcapi as compute_rpcapi
 from novalite.conductor import build
+from novalite.conductor import rpcapi as conductor_rpcapi
 from novalite import conf
 from novalite import context as nl_context
 from novalite import green
@@ -28,7 +29,8 @@ ORPHAN_SWEEP_DELAY = 5
 class ComputeTaskManager:
     """RPC endpoint for namespace ``compute_task``, version 1.0."""
 
-    target = messaging.Target(namespace='compute_task', version='1.0')
+    target = messaging.Target(
+        namespace=conductor_rpcapi.COMPUTE_TASK_NAMESPACE, version='1.0')
 
     def __init__(self, host=None):
         self.host = host or CONF.host

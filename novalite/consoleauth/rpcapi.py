@@ -6,6 +6,9 @@ connect info. ``delete_tokens_for_instance`` is a cast: whoever revokes
 (delete, rebuild, resize, move) does not wait for it.
 """
 
+import oslo_messaging as messaging
+
+from novalite.objects import base as objects_base
 from novalite import rpc
 
 TOPIC = 'consoleauth'
@@ -15,7 +18,9 @@ class ConsoleAuthAPI:
     """RPC client to novalite-consoleauth, version 1.0."""
 
     def __init__(self):
-        self.client = rpc.get_client(TOPIC, version='1.0')
+        target = messaging.Target(topic=TOPIC, version='1.0')
+        self.client = rpc.get_client(
+            target, serializer=objects_base.NovaliteObjectSerializer())
 
     def authorize_console(self, ctxt, token, console_type, host, port,
                           internal_access_path, instance_uuid,

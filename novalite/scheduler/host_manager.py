@@ -21,11 +21,11 @@ import time
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
-from oslo_versionedobjects import base as ovo_base
 
 from novalite import conf
 from novalite import green
 from novalite import objects
+from novalite.tuning import versionedobjects as tuning_ovo
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -106,7 +106,8 @@ class HostState:
         :param ratios: default ``(cpu, ram, disk)`` allocation ratios for a
             node that reports none.
         """
-        get = node.get if isinstance(node, dict) else _field_reader(node)
+        get = node.get if isinstance(node, dict) else \
+            tuning_ovo.field_reader(node)
         self.uuid = get('uuid')
         self.host_ip = get('host_ip')
         self.hypervisor_type = get('hypervisor_type')
@@ -183,7 +184,7 @@ class HostState:
             self.availability_zone = CONF.default_availability_zone
             return
         get = service.get if isinstance(service, dict) else \
-            _field_reader(service)
+            tuning_ovo.field_reader(service)
         self._up_until = (None if up_for is None
                           else time.monotonic() + up_for)
         self.service_disabled = bool(get('disabled'))
@@ -222,38 +223,6 @@ class HostState:
             else:
                 self.instances.discard(instance_uuid)
         self._recompute()
-
-
-def _field_reader(obj):
-    """``get(name, default)`` over a versioned object's set fields.
-
-    A refresh reads ~25 fields of every node; going through
-    ``obj_attr_is_set`` and the field properties costs several times as
-    much as reading the attributes oslo.versionedobjects stores the fields
-    under, so read those when the library still names them the same way.
-    A field that is unset or None reads as ``default``.
-    """
-    if _ATTR_PREFIX is not None:
-        values = vars(obj)
-
-        def get(name, default=None):
-            value = values.get(_ATTR_PREFIX + name)
-            return default if value is None else value
-        return get
-
-    def get(name, default=None):
-        value = (getattr(obj, name) if obj.obj_attr_is_set(name)
-                 else None)
-        return default if value is None else value
-    return get
-
-
-def _probe_attr_prefix():
-    namer = getattr(ovo_base, '_get_attrname', None)
-    return '_obj_' if namer is not None and namer('x') == '_obj_x' else None
-
-
-_ATTR_PREFIX = _probe_attr_prefix()
 
 
 def _supported_instances(value):
@@ -419,7 +388,7 @@ class HostManager:
         by_host = {}
         up = {}
         for svc in services:
-            if _field_reader(svc)('deleted'):
+            if tuning_ovo.field_reader(svc)('deleted'):
                 continue
             by_host[svc.host] = svc
             up[svc.host] = svc.up_for(down_time)

@@ -4,6 +4,9 @@
 can cast the build to a compute. Any scheduler process may answer.
 """
 
+import oslo_messaging as messaging
+
+from novalite.objects import base as objects_base
 from novalite import rpc
 
 TOPIC = 'scheduler'
@@ -13,7 +16,9 @@ class SchedulerAPI:
     """RPC client to novalite-scheduler, version 1.0."""
 
     def __init__(self):
-        self.client = rpc.get_client(TOPIC, version='1.0')
+        target = messaging.Target(topic=TOPIC, version='1.0')
+        self.client = rpc.get_client(
+            target, serializer=objects_base.NovaliteObjectSerializer())
 
     def select_destinations(self, ctxt, request_spec, instance_uuids,
                             return_alternates=True, timeout=None):

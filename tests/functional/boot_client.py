@@ -37,12 +37,17 @@ class RpcClient:
         config.parse_args(['--config-file', cloud.conf_path],
                           init_rpc=True)
         objects.register_all()
-        obj_base.use_conductor('functional-test-client')
         from novalite.compute import rpcapi as compute_rpcapi
-        from novalite.conductor import api as conductor_api
+        from novalite.conductor import rpcapi as conductor_rpcapi
+        from novalite import db as db_guard
+        # What novalite.cmd.common.use_conductor does, without importing
+        # novalite.cmd (which patches the test process for green threads).
+        db_guard.block_access('functional-test-client')
+        obj_base.NovaliteObject.indirection_api = \
+            conductor_rpcapi.object_indirection()
         self.objects = objects
         self.compute_rpcapi = compute_rpcapi.ComputeAPI()
-        self.task_api = conductor_api.ComputeTaskAPI()
+        self.task_api = conductor_rpcapi.ComputeTaskAPI()
         self._flavors = {}
 
     def close(self):

@@ -20,6 +20,7 @@ SCRIPT = textwrap.dedent('''
     import oslo_messaging as messaging
 
     from novalite import config, context, exception, objects, rpc
+    from novalite.objects import base as obj_base
 
     config.parse_args(sys.argv[1:])
     objects.register_all()
@@ -49,15 +50,19 @@ SCRIPT = textwrap.dedent('''
             received['context_class'] = type(ctxt).__name__
             cast_seen.set()
 
-    server = rpc.get_server('nltest_rpc', 'h1', [Endpoint()])
+    serializer = obj_base.NovaliteObjectSerializer()
+    server = rpc.get_server(
+        messaging.Target(topic='nltest_rpc', server='h1'), [Endpoint()],
+        serializer=serializer)
     server.start()
     try:
         ctxt = context.RequestContext(
             user_id='u1', project_id='p1', roles=['member'],
             request_id='req-11111111-2222-3333-4444-555555555555',
             global_request_id='req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee')
-        client = rpc.get_client('nltest_rpc').prepare(server='h1',
-                                                      timeout=20)
+        client = rpc.get_client(messaging.Target(topic='nltest_rpc'),
+                                serializer=serializer).prepare(server='h1',
+                                                               timeout=20)
         out = {'describe': client.call(ctxt, 'describe',
                                        svc=objects.Service(host='h9'))}
         bumped = client.call(ctxt, 'bump',

@@ -17,6 +17,7 @@ from novalite import conf as conf_mod
 from novalite import context
 from novalite import exception
 from novalite import objects
+from novalite.objects import base as objects_base
 from novalite import rpc
 
 objects.register_all()
@@ -62,7 +63,8 @@ def test_context_survives_serialisation():
 
 
 def test_objects_survive_serialisation():
-    serializer = rpc._serializer()
+    serializer = rpc.RequestContextSerializer(
+        objects_base.NovaliteObjectSerializer())
     svc = objects.Service(host='h1', binary='novalite-compute',
                           report_count=3)
     wire = serializer.serialize_entity(_ctxt(), svc)
@@ -88,6 +90,19 @@ class _Endpoint:
         return svc
 
 
+def _client(topic):
+    """A client as an rpcapi.py builds one."""
+    return rpc.get_client(messaging.Target(topic=topic, version='1.0'),
+                          serializer=objects_base.NovaliteObjectSerializer())
+
+
+def _server(topic, host, endpoints):
+    """A server as novalite.service builds one."""
+    return rpc.get_server(messaging.Target(topic=topic, server=host),
+                          endpoints,
+                          serializer=objects_base.NovaliteObjectSerializer())
+
+
 def _use_fake_transport():
     """The process-wide transport, on oslo.messaging's fake driver."""
     rpc._STATE['transport'] = messaging.get_rpc_transport(
@@ -96,10 +111,10 @@ def _use_fake_transport():
 
 def test_call_carries_context_and_objects_both_ways(clean_rpc):
     _use_fake_transport()
-    server = rpc.get_server('nltest', 'h1', [_Endpoint()])
+    server = _server('nltest', 'h1', [_Endpoint()])
     server.start()
     try:
-        client = rpc.get_client('nltest').prepare(server='h1', timeout=10)
+        client = _client('nltest').prepare(server='h1', timeout=10)
         svc = objects.Service(host='h9', report_count=1)
         out = client.call(_ctxt(), 'describe', svc=svc)
         assert out == {
@@ -118,10 +133,10 @@ def test_call_carries_context_and_objects_both_ways(clean_rpc):
 
 def test_server_consumes_topic_and_topic_dot_host(clean_rpc):
     _use_fake_transport()
-    server = rpc.get_server('compute', 'cn7', [_Endpoint()])
+    server = _server('compute', 'cn7', [_Endpoint()])
     server.start()
     try:
-        client = rpc.get_client('compute')
+        client = _client('compute')
         svc = objects.Service(host='x')
         for cctxt in (client.prepare(timeout=10),
                       client.prepare(server='cn7', timeout=10)):
@@ -266,7 +281,7 @@ def test_publish_retries_follow_the_rabbit_driver_s_pauses():
 def test_get_client_calls_honour_bounded_calls(clean_rpc):
     conf_mod.CONF.set_override('transport_url', 'fake://')
     try:
-        client = rpc.get_client('nobody-listens')
+        client = _client('nobody-listens')
         started = time.monotonic()
         with rpc.bounded_calls(time.monotonic() + 0.5):
             with pytest.raises(messaging.MessagingTimeout):

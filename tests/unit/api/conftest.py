@@ -69,7 +69,7 @@ def api():
     from novalite.api.openstack.compute import servers
     servers._API.clear()
     with mock.patch('novalite.compute.rpcapi.ComputeAPI') as rpc, \
-            mock.patch('novalite.conductor.api.ComputeTaskAPI') as task:
+            mock.patch('novalite.conductor.rpcapi.ComputeTaskAPI') as task:
         client = Client(app)
         client.compute_rpcapi = rpc.return_value
         client.compute_task_api = task.return_value

@@ -5,6 +5,7 @@ from unittest import mock
 import pytest
 
 from novalite import context
+from novalite.objects import base as objects_base
 from novalite import rpc
 from novalite.consoleauth import rpcapi
 
@@ -13,7 +14,10 @@ from novalite.consoleauth import rpcapi
 def api():
     with mock.patch.object(rpc, 'get_client') as get_client:
         client = rpcapi.ConsoleAuthAPI()
-    get_client.assert_called_once_with('consoleauth', version='1.0')
+    (target,), kwargs = get_client.call_args
+    assert (target.topic, target.version) == ('consoleauth', '1.0')
+    assert isinstance(kwargs['serializer'],
+                      objects_base.NovaliteObjectSerializer)
     return client
 
 

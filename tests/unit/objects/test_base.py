@@ -1,6 +1,8 @@
-"""novalite.objects.base: the DB guard, use_conductor and from_db."""
+"""novalite.objects.base: the DB guard, the entry point's use_conductor
+and from_db."""
 
 import datetime
+import importlib
 from unittest import mock
 
 import pytest
@@ -28,16 +30,61 @@ def test_db_is_reachable_where_not_blocked(restore_guard):
     assert module.__name__ == 'novalite.db.services'
 
 
+@pytest.fixture
+def cmd_common():
+    """novalite.cmd.common, imported without patching the process for green
+    threads (importing the novalite.cmd package does that first thing)."""
+    with mock.patch('novalite.green.monkey_patch'):
+        return importlib.import_module('novalite.cmd.common')
+
+
+def test_objects_import_no_service_and_no_transport():
+    from novalite import rpc
+    for name in ('novalite.conductor', 'novalite.rpc'):
+        assert not any(dep.startswith(name) for dep in _imports_of(base)), \
+            name
+    assert not any(dep.startswith('novalite.objects')
+                   for dep in _imports_of(rpc))
+
+
+def _imports_of(module):
+    """The ``novalite`` modules ``module`` imports, anywhere in its code."""
+    import ast
+    import inspect
+    names = set()
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update('%s.%s' % (node.module, alias.name)
+                         for alias in node.names)
+    return {name for name in names if name.startswith('novalite')}
+
+
 def test_use_conductor_routes_through_the_conductor_and_blocks_db(
-        restore_guard):
+        restore_guard, cmd_common):
     with mock.patch('novalite.conductor.rpcapi.ConductorAPI') as api:
-        base.use_conductor('novalite-compute')
+        cmd_common.use_conductor('novalite-compute')
     assert base.NovaliteObject.indirection_api is api.return_value
     assert db_guard.blocked_binary() == 'novalite-compute'
     with pytest.raises(exception.DBNotAllowed) as info:
         base.db('services')
     assert 'novalite-compute attempted direct database access' in \
         info.value.format_message()
+
+
+def test_use_conductor_with_a_deadline_bounds_the_calls(restore_guard,
+                                                        cmd_common):
+    from novalite.conductor import rpcapi as conductor_rpcapi
+    with mock.patch('novalite.conductor.rpcapi.ConductorAPI') as api:
+        cmd_common.use_conductor('novalite-api', request_deadline=12,
+                                 retry_after=3)
+    wrapper = base.NovaliteObject.indirection_api
+    assert isinstance(wrapper, conductor_rpcapi.DeadlineIndirection)
+    assert (wrapper.request_deadline, wrapper.retry_after) == (12, 3)
+    assert wrapper.ping is api.return_value.ping
+    assert db_guard.blocked_binary() == 'novalite-api'
 
 
 def test_blocked_engine_raises_before_connecting(restore_guard):

@@ -1,6 +1,7 @@
-"""DeadlineIndirection: novalite-api's object calls through the conductor
-end by the request's deadline; listed reads are sent again, writes once;
-what got no answer is ConductorUnavailable (503), never MessagingTimeout."""
+"""The conductor client's DeadlineIndirection: novalite-api's object calls
+through the conductor end by the request's deadline; listed reads are sent
+again, writes once; what got no answer is ConductorUnavailable (503), never
+MessagingTimeout."""
 
 import datetime
 import time
@@ -10,6 +11,7 @@ import oslo_messaging as messaging
 import pytest
 from oslo_utils import timeutils
 
+from novalite.conductor import rpcapi as conductor_rpcapi
 from novalite import context
 from novalite import db as db_guard
 from novalite import exception
@@ -46,10 +48,10 @@ def indirection(monkeypatch):
     saved_api = base.NovaliteObject.indirection_api
     saved_binary = db_guard.blocked_binary()
     db_guard.block_access('novalite-api')
-    monkeypatch.setattr(base.DeadlineIndirection, 'RETRY_PAUSE', 0.01)
+    monkeypatch.setattr(conductor_rpcapi.DeadlineIndirection, 'RETRY_PAUSE', 0.01)
 
     def install(conductor, deadline=5.0):
-        api = base.DeadlineIndirection(conductor, deadline, retry_after=7)
+        api = conductor_rpcapi.DeadlineIndirection(conductor, deadline, retry_after=7)
         base.NovaliteObject.indirection_api = api
         return api
     yield install
@@ -151,17 +153,13 @@ def test_an_answered_error_is_not_turned_into_503(indirection):
     assert conductor.calls == ['get_by_flavor_id']
 
 
-def test_use_conductor_with_a_deadline_wraps_the_conductor_client():
-    saved_api = base.NovaliteObject.indirection_api
-    saved_binary = db_guard.blocked_binary()
-    try:
-        with mock.patch('novalite.conductor.rpcapi.ConductorAPI') as api:
-            base.use_conductor('novalite-api', request_deadline=12,
-                               retry_after=3)
-        wrapper = base.NovaliteObject.indirection_api
-        assert isinstance(wrapper, base.DeadlineIndirection)
-        assert wrapper.request_deadline == 12
-        assert wrapper.ping is api.return_value.ping
-    finally:
-        base.NovaliteObject.indirection_api = saved_api
-        db_guard.block_access(saved_binary)
+def test_object_indirection_with_a_deadline_wraps_the_conductor_client():
+    with mock.patch('novalite.conductor.rpcapi.ConductorAPI') as api:
+        wrapper = conductor_rpcapi.object_indirection(request_deadline=12,
+                                                      retry_after=3)
+        plain = conductor_rpcapi.object_indirection()
+    assert isinstance(wrapper, conductor_rpcapi.DeadlineIndirection)
+    assert wrapper.request_deadline == 12
+    assert wrapper.retry_after == 3
+    assert wrapper.ping is api.return_value.ping
+    assert plain is api.return_value

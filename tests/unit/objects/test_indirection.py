@@ -157,24 +157,6 @@ def test_save_through_the_conductor_sends_back_only_what_changed(remote):
         'networking'
 
 
-def test_snapshot_sees_in_place_and_nested_changes():
-    ctxt = context.get_admin_context()
-    flavor = objects.Flavor(ctxt, name='f', memory_mb=1)
-    flavor.obj_reset_changes()
-    inst = objects.Instance(ctxt, metadata={'a': '1'}, flavor=flavor,
-                            display_name='x')
-    before = conductor_manager._snapshot(inst)
-    inst.metadata['b'] = '2'
-    assert conductor_manager._changed(before['metadata'], inst.metadata)
-    assert not conductor_manager._changed(before['display_name'], 'x')
-    assert not conductor_manager._changed(before['flavor'], inst.flavor)
-    inst.flavor.memory_mb = 2
-    assert conductor_manager._changed(before['flavor'], inst.flavor)
-    other = objects.Flavor(ctxt, name='g')
-    other.obj_reset_changes()
-    assert conductor_manager._changed(before['flavor'], other)
-
-
 def test_instance_list_travels_as_rows_and_arrives_whole(remote):
     ctxt = context.get_admin_context()
     flavor = _flavor(ctxt)
