@@ -1,24 +1,15 @@
 """ConsoleAuthAPI: topic, version, call or cast, arguments."""
 
-from unittest import mock
-
 import pytest
 
 from novalite import context
-from novalite.objects import base as objects_base
-from novalite import rpc
 from novalite.consoleauth import rpcapi
+from tests.unit import rpc_clients
 
 
 @pytest.fixture
 def api():
-    with mock.patch.object(rpc, 'get_client') as get_client:
-        client = rpcapi.ConsoleAuthAPI()
-    (target,), kwargs = get_client.call_args
-    assert (target.topic, target.version) == ('consoleauth', '1.0')
-    assert isinstance(kwargs['serializer'],
-                      objects_base.NovaliteObjectSerializer)
-    return client
+    return rpc_clients.build(rpcapi.ConsoleAuthAPI, 'consoleauth')[0]
 
 
 def test_authorize_console_is_a_call(api):

@@ -1,23 +1,15 @@
 """The scheduler's RPC client: method, arguments, a call (not a cast)."""
 
-from unittest import mock
-
 from novalite import context as nl_context
-from novalite.objects import base as objects_base
-from novalite import rpc
 from novalite.scheduler import rpcapi
+from tests.unit import rpc_clients
 from tests.unit.scheduler import fakes
 
 U1 = '11111111-1111-1111-1111-111111111111'
 
 
 def test_select_destinations_is_a_call_on_topic_scheduler():
-    with mock.patch.object(rpc, 'get_client') as get_client:
-        api = rpcapi.SchedulerAPI()
-    (target,), kwargs = get_client.call_args
-    assert (target.topic, target.version) == ('scheduler', '1.0')
-    assert isinstance(kwargs['serializer'],
-                      objects_base.NovaliteObjectSerializer)
+    api, get_client = rpc_clients.build(rpcapi.SchedulerAPI, 'scheduler')
     client = get_client.return_value
     ctxt = nl_context.get_admin_context()
     spec = fakes.spec()
