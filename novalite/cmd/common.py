@@ -12,7 +12,6 @@ from oslo_log import log as logging
 
 from novalite.conductor import rpcapi as conductor_rpcapi
 from novalite import config
-from novalite import db as db_guard
 from novalite import exception
 from novalite import objects
 from novalite import rpc
@@ -66,9 +65,9 @@ def use_conductor(binary, request_deadline=None, retry_after=None):
         :func:`~novalite.conductor.rpcapi.object_indirection`.
     :param retry_after: what a 503 tells the client to wait, in seconds.
     """
-    db_guard.block_access(binary)
-    obj_base.NovaliteObject.indirection_api = \
-        conductor_rpcapi.object_indirection(request_deadline, retry_after)
+    obj_base.use_indirection(
+        binary,
+        conductor_rpcapi.object_indirection(request_deadline, retry_after))
 
 
 def check_option_values(conf_obj=None):

@@ -80,6 +80,13 @@ class NovaliteObjectSerializer(ovo_base.VersionedObjectSerializer):
     OBJ_BASE_CLASS = NovaliteObject
 
 
+def use_indirection(binary, api):
+    """Send remotable calls to ``api`` (the conductor's object proxy) and
+    forbid DB access in this process, which runs ``binary``."""
+    db_guard.block_access(binary)
+    NovaliteObject.indirection_api = api
+
+
 # Remotable methods that only read, by object name: sending one of them a
 # second time changes nothing, so a caller with a deadline sends it again
 # when the first try got no answer. Listed here, away from the methods,

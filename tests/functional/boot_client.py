@@ -39,12 +39,10 @@ class RpcClient:
         objects.register_all()
         from novalite.compute import rpcapi as compute_rpcapi
         from novalite.conductor import rpcapi as conductor_rpcapi
-        from novalite import db as db_guard
-        # What novalite.cmd.common.use_conductor does, without importing
+        # As novalite.cmd.common.use_conductor, without importing
         # novalite.cmd (which patches the test process for green threads).
-        db_guard.block_access('functional-test-client')
-        obj_base.NovaliteObject.indirection_api = \
-            conductor_rpcapi.object_indirection()
+        obj_base.use_indirection('functional-test-client',
+                                 conductor_rpcapi.object_indirection())
         self.objects = objects
         self.compute_rpcapi = compute_rpcapi.ComputeAPI()
         self.task_api = conductor_rpcapi.ComputeTaskAPI()
