@@ -38,30 +38,6 @@ def cmd_common():
         return importlib.import_module('novalite.cmd.common')
 
 
-def test_objects_import_no_service_and_no_transport():
-    from novalite import rpc
-    for name in ('novalite.conductor', 'novalite.rpc'):
-        assert not any(dep.startswith(name) for dep in _imports_of(base)), \
-            name
-    assert not any(dep.startswith('novalite.objects')
-                   for dep in _imports_of(rpc))
-
-
-def _imports_of(module):
-    """The ``novalite`` modules ``module`` imports, anywhere in its code."""
-    import ast
-    import inspect
-    names = set()
-    for node in ast.walk(ast.parse(inspect.getsource(module))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update('%s.%s' % (node.module, alias.name)
-                         for alias in node.names)
-    return {name for name in names if name.startswith('novalite')}
-
-
 def test_use_conductor_routes_through_the_conductor_and_blocks_db(
         restore_guard, cmd_common):
     with mock.patch('novalite.conductor.rpcapi.ConductorAPI') as api:
